@@ -1,0 +1,50 @@
+// Command-line flags with environment fallbacks, parsed and validated once
+// at start-up into an immutable struct. A bad value names its flag.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "badges_health/http/server_options.hpp"
+
+namespace badges_health::app {
+
+enum class log_format { text, json };
+
+struct config {
+  http::server_options server;
+  std::string log_level = "info";
+  log_format format = log_format::text;
+  std::chrono::milliseconds drain_delay{5'000};
+  std::chrono::milliseconds shutdown_timeout{20'000};
+};
+
+/// What the command line asks for.
+struct parse_result {
+  enum class action { run, help, version, error };
+  action what = action::run;
+  config cfg;
+  /// For `error`: one line naming the flag (or variable) and the problem.
+  std::string message;
+};
+
+/// Looks up an environment variable; nullptr when unset.
+using env_lookup = std::function<const char*(const char*)>;
+
+/// Parses `args` (without the program name). Flags win over environment.
+parse_result parse_config(const std::vector<std::string>& args, const env_lookup& env);
+
+/// `250ms`, `5s`, `2m`, `1h`, or a bare number of seconds (`1.5`).
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+/// Formats a duration the way parse_duration reads it ("250ms", "5s", "2m").
+std::string format_duration(std::chrono::milliseconds d);
+
+/// The --help text.
+std::string usage();
+
+}  // namespace badges_health::app

@@ -1,0 +1,32 @@
+// The vocabulary of health: the three overall states and the summary that
+// request handlers read. This is the narrow interface between the HTTP side
+// and whatever keeps health up to date.
+#pragma once
+
+#include <string_view>
+
+namespace badges_health::health {
+
+/// Overall state of the service, as the spec's `status` enum spells it.
+enum class status { ok, degraded, down };
+
+/// The spec's spelling: "ok", "degraded" or "down".
+std::string_view to_string(status s) noexcept;
+
+/// What a probe needs to know, read without locks or I/O.
+struct summary {
+  status overall = status::ok;
+  /// Every check has produced a first result and the service is not draining.
+  bool ready = true;
+  bool draining = false;
+};
+
+/// Source of the current summary. Implementations must make `current()`
+/// cheap (no I/O, no lock a background task can hold for long).
+class status_source {
+ public:
+  virtual ~status_source() = default;
+  virtual summary current() const noexcept = 0;
+};
+
+}  // namespace badges_health::health

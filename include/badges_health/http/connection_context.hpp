@@ -1,0 +1,25 @@
+// What the sessions of one worker thread share: options, the middleware,
+// the registry of live sessions (touched only on that thread) and the
+// process-wide connection counter.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <list>
+
+#include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/server_options.hpp"
+
+namespace badges_health::http {
+
+class session;
+
+struct connection_context {
+  const server_options& options;
+  const error_middleware& middleware;
+  std::atomic<std::size_t>& open_connections;
+  /// Live sessions of this worker; only the worker's thread touches it.
+  std::list<session*> sessions;
+};
+
+}  // namespace badges_health::http

@@ -1,0 +1,35 @@
+// The one place where failures become responses: client errors
+// (http_error) keep their status and code, anything else is logged and
+// answered with a bare 500. Handlers never build error JSON themselves.
+#pragma once
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <string_view>
+
+#include "badges_health/http/http_error.hpp"
+#include "badges_health/http/response.hpp"
+#include "badges_health/http/router.hpp"
+
+namespace badges_health::http {
+
+class error_middleware {
+ public:
+  explicit error_middleware(const router& r) noexcept : router_(r) {}
+
+  /// Builds the request view, routes it and maps every failure. Never throws.
+  response handle(boost::beast::http::verb method, std::string_view method_text,
+                  std::string_view target, unsigned version,
+                  const boost::beast::http::fields* fields) const noexcept;
+
+  /// The JSON error body `{"error": ..., "code": ...}` for a client error.
+  static response to_response(const http_error& e);
+
+  /// The 500 response; says nothing about what failed (that goes to the log).
+  static response internal_error() noexcept;
+
+ private:
+  const router& router_;
+};
+
+}  // namespace badges_health::http

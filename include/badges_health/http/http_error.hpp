@@ -1,0 +1,47 @@
+// Typed client errors. A handler or the session throws (or builds) one of
+// these; error_middleware alone turns it into the JSON error body.
+#pragma once
+
+#include <ostream>  // Boost 1.81 string_view.hpp needs it before its own use
+
+#include <boost/beast/http/status.hpp>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace badges_health::http {
+
+namespace beast_http = boost::beast::http;
+
+/// An extra response header (name, value).
+using header = std::pair<std::string, std::string>;
+
+/// A failure the client caused, or a refusal the service chose, with the
+/// status and machine code it maps to. Anything that is not an http_error
+/// reaching the middleware is an internal error (500).
+class http_error : public std::runtime_error {
+ public:
+  http_error(beast_http::status status, std::string code, std::string message,
+             std::vector<header> headers = {});
+
+  beast_http::status status() const noexcept { return status_; }
+  const std::string& code() const noexcept { return code_; }
+  const std::vector<header>& headers() const noexcept { return headers_; }
+
+  static http_error bad_request(std::string message);
+  static http_error not_found();
+  static http_error method_not_allowed(std::string allow);
+  static http_error unknown_parameter(std::string_view name);
+  static http_error body_not_allowed();
+  static http_error header_too_large();
+  static http_error target_too_long();
+  static http_error too_many_connections();
+
+ private:
+  beast_http::status status_;
+  std::string code_;
+  std::vector<header> headers_;
+};
+
+}  // namespace badges_health::http

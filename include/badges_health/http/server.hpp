@@ -1,0 +1,64 @@
+// The HTTP server: one io_context and one acceptor per worker thread, all
+// on the same port. Owns the workers; the app layer drives its lifecycle
+// (start, stop accepting, abort) from its own control thread.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/server_options.hpp"
+
+namespace badges_health::http {
+
+class server {
+ public:
+  server(server_options options, const error_middleware& middleware);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// Binds every worker's acceptor to the configured address. Throws
+  /// std::system_error whose message names the address.
+  boost::asio::ip::tcp::endpoint bind();
+
+  /// Starts the worker threads. `on_stopped` runs (on a worker thread) once
+  /// every worker has finished after stop_accepting() or abort().
+  void start(std::function<void()> on_stopped);
+
+  /// Graceful stop: close the acceptors, close idle connections, answer
+  /// in-flight requests with `Connection: close`. Thread-safe.
+  void stop_accepting();
+
+  /// Hard stop: abandon whatever is still open. Thread-safe.
+  void abort();
+
+  /// Waits for the worker threads.
+  void join();
+
+  std::size_t open_connections() const noexcept {
+    return open_connections_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  struct worker;
+
+  server_options options_;
+  const error_middleware& middleware_;
+  std::atomic<std::size_t> open_connections_{0};
+  std::atomic<std::size_t> running_workers_{0};
+  std::function<void()> on_stopped_;
+  std::vector<std::unique_ptr<worker>> workers_;
+};
+
+/// Parses a host flag value ("0.0.0.0", "::1", "[::1]", "localhost").
+/// Throws std::system_error when it is neither an address nor resolvable.
+boost::asio::ip::address resolve_host(const std::string& host);
+
+/// "127.0.0.1:8080" or "[::1]:8080".
+std::string format_endpoint(const boost::asio::ip::tcp::endpoint& ep);
+
+}  // namespace badges_health::http

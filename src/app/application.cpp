@@ -1,0 +1,176 @@
+// Start-up, signal handling and the drain sequence:
+// signal -> report down -> drain delay -> stop accepting -> connections
+// finish -> exit 0; the shutdown timeout bounds it all.
+#include "badges_health/app/application.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+
+#include "badges_health/app/handlers.hpp"
+#include "badges_health/health/health_model.hpp"
+#include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/router.hpp"
+#include "badges_health/http/server.hpp"
+
+namespace badges_health::app {
+namespace {
+
+namespace asio = boost::asio;
+
+// Each connection needs a descriptor; raise the soft limit to the hard one
+// so the default connection cap is reachable without tuning ulimit.
+void raise_descriptor_limit(std::size_t wanted) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted + 64) {
+    spdlog::warn("open file limit is {}, below --max-connections {}; accept will back off when "
+                 "descriptors run out",
+                 lim.rlim_cur, wanted);
+  }
+}
+
+const char* signal_name(int sig) {
+  switch (sig) {
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    default:
+      return "signal";
+  }
+}
+
+// The drain sequence, driven from the control io_context.
+class lifecycle {
+ public:
+  lifecycle(asio::io_context& control, http::server& server, health::health_model& model,
+            const config& cfg)
+      : control_(control),
+        server_(server),
+        model_(model),
+        cfg_(cfg),
+        signals_(control, SIGTERM, SIGINT),
+        drain_timer_(control),
+        shutdown_timer_(control) {}
+
+  void start() { wait_for_signal(); }
+
+  // Called from a worker thread once every worker has finished.
+  void on_server_stopped() {
+    asio::post(control_, [this] {
+      stopped_ = true;
+      control_.stop();
+    });
+  }
+
+  bool forced() const noexcept { return forced_; }
+
+ private:
+  void wait_for_signal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      on_signal(sig);
+      wait_for_signal();
+    });
+  }
+
+  void on_signal(int sig) {
+    if (model_.draining()) {
+      spdlog::info("{} received again; skipping the rest of the drain delay", signal_name(sig));
+      stop_accepting();
+      return;
+    }
+    model_.set_draining();
+    const auto delay = sig == SIGINT ? std::chrono::milliseconds{0} : cfg_.drain_delay;
+    spdlog::info("draining: {} received, /status now reports down; closing connections in {} "
+                 "({} open)",
+                 signal_name(sig), format_duration(delay), server_.open_connections());
+    shutdown_timer_.expires_after(cfg_.shutdown_timeout);
+    shutdown_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !stopped_) force_stop();
+    });
+    if (delay.count() == 0) {
+      stop_accepting();
+    } else {
+      drain_timer_.expires_after(delay);
+      drain_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) stop_accepting();
+      });
+    }
+  }
+
+  void stop_accepting() {
+    if (accepting_stopped_) return;
+    accepting_stopped_ = true;
+    drain_timer_.cancel();
+    spdlog::info("closing: no longer accepting; {} connections open finish their requests",
+                 server_.open_connections());
+    server_.stop_accepting();
+  }
+
+  void force_stop() {
+    forced_ = true;
+    spdlog::warn("shutdown timeout ({}) reached with {} connections open; closing them",
+                 format_duration(cfg_.shutdown_timeout), server_.open_connections());
+    server_.abort();
+    control_.stop();
+  }
+
+  asio::io_context& control_;
+  http::server& server_;
+  health::health_model& model_;
+  const config& cfg_;
+  asio::signal_set signals_;
+  asio::steady_timer drain_timer_;
+  asio::steady_timer shutdown_timer_;
+  bool accepting_stopped_ = false;
+  bool stopped_ = false;
+  bool forced_ = false;
+};
+
+}  // namespace
+
+int application::run() {
+  // Writes to a peer that has gone away must fail with EPIPE, not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+  raise_descriptor_limit(cfg_.server.max_connections);
+
+  health::health_model model;
+  http::router router;
+  register_routes(router, model, BADGES_HEALTH_VERSION);
+  const http::error_middleware middleware(router);
+  http::server server(cfg_.server, middleware);
+
+  asio::ip::tcp::endpoint endpoint;
+  try {
+    endpoint = server.bind();
+  } catch (const std::system_error& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+
+  asio::io_context control{1};
+  lifecycle life(control, server, model, cfg_);
+  life.start();
+  server.start([&life] { life.on_server_stopped(); });
+  spdlog::info("badges-health {} listening on {} with {} threads", BADGES_HEALTH_VERSION,
+               http::format_endpoint(endpoint), cfg_.server.threads);
+
+  control.run();
+  server.join();
+  spdlog::info("stopped{}", life.forced() ? " (forced by the shutdown timeout)" : "");
+  return 0;
+}
+
+}  // namespace badges_health::app

@@ -1,0 +1,34 @@
+// Entry point: parse the configuration, set up logging, run.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "badges_health/app/application.hpp"
+#include "badges_health/app/config.hpp"
+#include "badges_health/app/logging.hpp"
+
+int main(int argc, char** argv) {
+  using badges_health::app::parse_result;
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = badges_health::app::parse_config(args, [](const char* name) { return std::getenv(name); });
+  switch (parsed.what) {
+    case parse_result::action::help:
+      std::cout << badges_health::app::usage();
+      return 0;
+    case parse_result::action::version:
+      std::cout << "badges-health " << BADGES_HEALTH_VERSION << "\n";
+      return 0;
+    case parse_result::action::error:
+      std::cerr << "badges-health: " << parsed.message << "\n";
+      return 2;
+    case parse_result::action::run:
+      break;
+  }
+  try {
+    badges_health::app::configure_logging(parsed.cfg.log_level, parsed.cfg.format);
+    return badges_health::app::application(std::move(parsed.cfg)).run();
+  } catch (const std::exception& e) {
+    std::cerr << "badges-health: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

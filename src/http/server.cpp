@@ -1,0 +1,133 @@
+// Worker threads, SO_REUSEPORT acceptors and the graceful stop.
+#include "badges_health/http/server.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <optional>
+#include <system_error>
+#include <thread>
+
+#include "badges_health/http/listener.hpp"
+#include "badges_health/http/session.hpp"
+
+namespace badges_health::http {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+struct server::worker {
+  worker(const server_options& options, const error_middleware& middleware,
+         std::atomic<std::size_t>& open)
+      : ctx{options, middleware, open, {}} {}
+
+  // Declared first so it is destroyed last: sessions destroyed together with
+  // the io_context unregister themselves from it.
+  connection_context ctx;
+  asio::io_context ioc{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
+      ioc.get_executor()};
+  std::shared_ptr<listener> accept_loop;
+  std::thread thread;
+};
+
+asio::ip::address resolve_host(const std::string& host) {
+  std::string h = host;
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(h, ec);
+  if (!ec) return addr;
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(h, "", ec);
+  if (ec || results.empty()) {
+    const std::error_code code =
+        ec ? std::error_code(ec) : make_error_code(std::errc::address_not_available);
+    throw std::system_error(code,
+                            "cannot resolve host '" + host + "'");
+  }
+  return results.begin()->endpoint().address();
+}
+
+std::string format_endpoint(const tcp::endpoint& ep) {
+  const std::string addr = ep.address().to_string();
+  const std::string port = std::to_string(ep.port());
+  return ep.address().is_v6() ? "[" + addr + "]:" + port : addr + ":" + port;
+}
+
+server::server(server_options options, const error_middleware& middleware)
+    : options_(std::move(options)), middleware_(middleware) {
+  for (unsigned i = 0; i < options_.threads; ++i) {
+    workers_.push_back(std::make_unique<worker>(options_, middleware_, open_connections_));
+  }
+}
+
+server::~server() {
+  abort();
+  join();
+}
+
+tcp::endpoint server::bind() {
+  tcp::endpoint endpoint(resolve_host(options_.host), options_.port);
+
+  // SO_REUSEPORT would let us share a port with another instance that
+  // also set it, so first claim the address alone to detect "in use" (and
+  // to learn the port when 0 was asked for).
+  {
+    tcp::acceptor probe(workers_.front()->ioc);
+    boost::system::error_code ec;
+    probe.open(endpoint.protocol(), ec);
+    if (!ec) probe.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    if (ec) throw std::system_error(ec, "cannot listen on " + format_endpoint(endpoint));
+    endpoint.port(probe.local_endpoint().port());
+  }
+
+  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+  for (auto& w : workers_) {
+    tcp::acceptor acceptor(w->ioc);
+    boost::system::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor.set_option(reuse_port(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::system_error(ec, "cannot listen on " + format_endpoint(endpoint));
+    w->accept_loop = std::make_shared<listener>(std::move(acceptor), w->ctx);
+  }
+  return endpoint;
+}
+
+void server::start(std::function<void()> on_stopped) {
+  on_stopped_ = std::move(on_stopped);
+  running_workers_.store(workers_.size());
+  for (auto& w : workers_) {
+    w->accept_loop->start();
+    w->thread = std::thread([this, wp = w.get()] {
+      wp->ioc.run();
+      if (running_workers_.fetch_sub(1) == 1 && on_stopped_) on_stopped_();
+    });
+  }
+}
+
+void server::stop_accepting() {
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [wp = w.get()] {
+      if (wp->accept_loop) wp->accept_loop->stop();
+      for (session* s : wp->ctx.sessions) s->shutdown();
+      wp->guard.reset();
+    });
+  }
+}
+
+void server::abort() {
+  for (auto& w : workers_) w->ioc.stop();
+}
+
+void server::join() {
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+}  // namespace badges_health::http
