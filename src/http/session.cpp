@@ -132,7 +132,9 @@ void session::answer_current() {
 void session::reject(const http_error& e) {
   spdlog::debug("rejecting request: {} {}", e.code(), e.what());
   const response res = error_middleware::to_response(e);
-  write_response(res, write_options{false, false, 11}, out_);
+  // A HEAD request rejected after its start line still gets no body.
+  const bool head = parser_ && parser_->get().method() == bhttp::verb::head;
+  write_response(res, write_options{head, false, 11}, out_);
   ++queued_;
   parser_.reset();
   closing_ = true;

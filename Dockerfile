@@ -1,0 +1,31 @@
+# badges-health container image: built from Debian bookworm packages,
+# runs as a non-root user, receives SIGTERM directly (exec-form entrypoint).
+FROM debian:bookworm-slim AS build
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential cmake libboost1.81-dev nlohmann-json3-dev libspdlog-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY include include
+COPY src src
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBADGES_HEALTH_BUILD_TESTS=OFF \
+ && cmake --build build -j"$(nproc)" --target badges-health \
+ && strip build/badges-health
+
+FROM debian:bookworm-slim
+ARG CURRENT_VERSION=0.1.0
+ARG COMMIT_HASH=unknown
+LABEL org.opencontainers.image.title="badges-health" \
+      org.opencontainers.image.description="Health probe service of the Decentraland Badges API" \
+      org.opencontainers.image.version="${CURRENT_VERSION}" \
+      org.opencontainers.image.revision="${COMMIT_HASH}"
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libspdlog1.10 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home badges
+COPY --from=build /src/build/badges-health /usr/local/bin/badges-health
+ENV CURRENT_VERSION=${CURRENT_VERSION} COMMIT_HASH=${COMMIT_HASH}
+USER 10001
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/badges-health"]
