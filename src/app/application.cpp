@@ -12,7 +12,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 
+#include "badges_health/app/checks_file.hpp"
 #include "badges_health/app/handlers.hpp"
+#include "badges_health/health/check_scheduler.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/router.hpp"
@@ -55,12 +57,13 @@ const char* signal_name(int sig) {
 class lifecycle {
  public:
   lifecycle(asio::io_context& control, http::server& server, health::health_model& model,
-            const config& cfg)
+            health::check_scheduler& scheduler, const config& cfg)
       : control_(control),
         server_(server),
         model_(model),
+        scheduler_(scheduler),
         cfg_(cfg),
-        signals_(control, SIGTERM, SIGINT),
+        signals_(control, SIGTERM, SIGINT, SIGHUP),
         drain_timer_(control),
         shutdown_timer_(control) {}
 
@@ -86,6 +89,7 @@ class lifecycle {
   }
 
   void on_signal(int sig) {
+    if (sig == SIGHUP) return reload();
     if (model_.draining()) {
       spdlog::info("{} received again; skipping the rest of the drain delay", signal_name(sig));
       stop_accepting();
@@ -110,6 +114,22 @@ class lifecycle {
     }
   }
 
+  // SIGHUP: a valid file replaces the checks (connections untouched); an
+  // invalid one is logged and the running checks stay.
+  void reload() {
+    if (cfg_.config_file.empty()) {
+      spdlog::warn("SIGHUP ignored: no --config file to re-read");
+      return;
+    }
+    try {
+      const auto specs = load_checks_file(cfg_.config_file);
+      scheduler_.apply(specs);
+      spdlog::info("reloaded {}: {} checks", cfg_.config_file, specs.size());
+    } catch (const config_error& e) {
+      spdlog::error("reload failed, keeping the {} running checks: {}", scheduler_.size(), e.what());
+    }
+  }
+
   void stop_accepting() {
     if (accepting_stopped_) return;
     accepting_stopped_ = true;
@@ -121,6 +141,7 @@ class lifecycle {
 
   void force_stop() {
     forced_ = true;
+    scheduler_.stop();
     spdlog::warn("shutdown timeout ({}) reached with {} connections open; closing them",
                  format_duration(cfg_.shutdown_timeout), server_.open_connections());
     server_.abort();
@@ -130,6 +151,7 @@ class lifecycle {
   asio::io_context& control_;
   http::server& server_;
   health::health_model& model_;
+  health::check_scheduler& scheduler_;
   const config& cfg_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
@@ -147,10 +169,14 @@ int application::run() {
   raise_descriptor_limit(cfg_.server.max_connections);
 
   health::health_model model;
+  service_info info;
+  info.version = cfg_.version;
+  info.commit_hash = cfg_.commit_hash;
+  http::metrics_registry metrics(cfg_.server.threads, route_paths());
   http::router router;
-  register_routes(router, model, BADGES_HEALTH_VERSION);
+  register_routes(router, model, metrics, info, cfg_.details_token, cfg_.metrics_token);
   const http::error_middleware middleware(router);
-  http::server server(cfg_.server, middleware);
+  http::server server(cfg_.server, middleware, metrics);
 
   asio::ip::tcp::endpoint endpoint;
   try {
@@ -160,14 +186,20 @@ int application::run() {
     return 1;
   }
 
+  // Signals, drain timers and the checks run here, on the main thread,
+  // apart from the request workers.
   asio::io_context control{1};
-  lifecycle life(control, server, model, cfg_);
+  health::check_scheduler scheduler(control.get_executor(), model);
+  scheduler.apply(cfg_.checks);
+  lifecycle life(control, server, model, scheduler, cfg_);
   life.start();
   server.start([&life] { life.on_server_stopped(); });
-  spdlog::info("badges-health {} listening on {} with {} threads", BADGES_HEALTH_VERSION,
-               http::format_endpoint(endpoint), cfg_.server.threads);
+  spdlog::info("badges-health {} ({}) listening on {} with {} threads, {} checks", cfg_.version,
+               cfg_.commit_hash, http::format_endpoint(endpoint), cfg_.server.threads,
+               cfg_.checks.size());
 
   control.run();
+  scheduler.stop();
   server.join();
   spdlog::info("stopped{}", life.forced() ? " (forced by the shutdown timeout)" : "");
   return 0;

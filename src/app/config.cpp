@@ -1,6 +1,8 @@
 // Flag table, environment fallbacks and validation.
 #include "badges_health/app/config.hpp"
 
+#include "badges_health/app/checks_file.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -71,6 +73,14 @@ setter size_setter(std::size_t http::server_options::*member, std::size_t min, s
              ", got " + quoted(v);
     }
     c.server.*member = *n;
+    return {};
+  };
+}
+
+setter string_setter(std::string config::*member) {
+  return [member](config& c, std::string_view v) -> std::string {
+    if (v.empty()) return "must not be empty";
+    c.*member = std::string(v);
     return {};
   };
 }
@@ -151,6 +161,13 @@ const std::vector<flag>& flags() {
       {"max-connections", "MAX_CONNECTIONS", "N",
        "open connections above which new ones are refused", false,
        size_setter(&http::server_options::max_connections, 1, 10'000'000)},
+      {"config", "CONFIG_FILE", "PATH", "JSON file declaring dependency checks (SIGHUP re-reads it)",
+       false, string_setter(&config::config_file)},
+      {"details-token", "DETAILS_TOKEN", "TOKEN",
+       "bearer token required for /status?verbose=true", false,
+       string_setter(&config::details_token)},
+      {"metrics-token", "METRICS_TOKEN", "TOKEN", "bearer token required for /metrics", false,
+       string_setter(&config::metrics_token)},
   };
   return table;
 }
@@ -194,6 +211,16 @@ std::optional<milliseconds> parse_duration(std::string_view text) {
   return milliseconds{static_cast<long long>(std::llround(ms))};
 }
 
+std::string load_config_file(config& cfg) {
+  if (cfg.config_file.empty()) return {};
+  try {
+    cfg.checks = load_checks_file(cfg.config_file);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return {};
+}
+
 std::string format_duration(milliseconds d) {
   const auto ms = d.count();
   if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
@@ -235,6 +262,11 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
     result.message = std::move(message);
     return result;
   };
+
+  if (env) {
+    if (const char* v = env("CURRENT_VERSION"); v != nullptr && *v != '\0') result.cfg.version = v;
+    if (const char* v = env("COMMIT_HASH"); v != nullptr && *v != '\0') result.cfg.commit_hash = v;
+  }
 
   // Environment first, so that flags override it.
   for (const auto& f : flags()) {

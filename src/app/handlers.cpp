@@ -2,14 +2,19 @@
 #include "badges_health/app/handlers.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "badges_health/app/bearer_auth.hpp"
+#include "badges_health/app/config.hpp"
+#include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/timestamp.hpp"
 
 namespace badges_health::app {
 namespace {
 
 using beast_status = boost::beast::http::status;
+using nlohmann::ordered_json;
 
 // `{"status":"<s>","timestamp":"<now>"}` written directly: this is the hot
 // path, and a JSON tree per probe would cost more than everything else.
@@ -28,13 +33,77 @@ std::string status_body(health::status s, std::string_view extra = {}) {
   return body;
 }
 
+// verbose=true|false|1|0; anything else is a client error.
+bool verbose_requested(const http::request_view& req) {
+  const auto v = req.query_value("verbose");
+  if (!v) return false;
+  if (*v == "true" || *v == "1") return true;
+  if (*v == "false" || *v == "0") return false;
+  throw http::http_error(beast_status::bad_request, "INVALID_PARAMETER",
+                         "verbose must be true, false, 1 or 0");
+}
+
+double milliseconds_of(std::chrono::microseconds d) {
+  return std::round(static_cast<double>(d.count()) / 10.0) / 100.0;
+}
+
+ordered_json check_details(const health::check_snapshot& c, std::chrono::steady_clock::time_point now) {
+  const auto& st = c.state;
+  const auto stale_after = c.spec->stale_after();
+  const auto effective = st.effective(now, stale_after);
+  ordered_json j;
+  j["status"] = std::string(health::to_string(effective));
+  j["critical"] = c.spec->critical;
+  j["type"] = std::string(health::to_string(c.spec->type));
+  j["observedAt"] = st.has_result() ? ordered_json(health::format_iso8601(st.observed_at())) : ordered_json(nullptr);
+  j["durationMs"] = milliseconds_of(st.duration());
+  j["consecutiveFailures"] = st.consecutive_failures();
+  if (effective == health::check_status::fail) {
+    if (st.stale(now, stale_after)) {
+      j["output"] = "no result for more than " + format_duration(stale_after) +
+                    (st.has_result() ? " (stale)" : " since the check started");
+    } else {
+      j["output"] = st.failure_output();
+    }
+  }
+  return j;
+}
+
+std::string verbose_body(const health::summary& s, const health::health_snapshot* snap,
+                         const service_info& info) {
+  const auto now = std::chrono::steady_clock::now();
+  ordered_json body;
+  body["status"] = std::string(health::to_string(s.overall));
+  body["timestamp"] = health::format_iso8601(std::chrono::system_clock::now());
+  body["version"] = info.version;
+  body["commitHash"] = info.commit_hash;
+  body["uptimeSeconds"] = std::chrono::duration_cast<std::chrono::seconds>(now - info.started).count();
+  body["ready"] = s.ready;
+  if (s.draining) body["draining"] = true;
+  ordered_json checks = ordered_json::object();
+  if (snap != nullptr) {
+    for (const auto& c : snap->checks) checks[c.spec->name] = check_details(c, now);
+  }
+  body["checks"] = std::move(checks);
+  return body.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
 }  // namespace
 
-http::handler make_status_handler(const health::status_source& source) {
-  return [&source](const http::request_view&) {
+http::handler make_status_handler(const health::status_source& source, service_info info,
+                                  std::string details_token) {
+  return [&source, info = std::move(info), token = std::move(details_token)](
+             const http::request_view& req) {
+    const bool verbose = verbose_requested(req);
+    if (verbose) require_bearer(req.header(boost::beast::http::field::authorization), token);
     const health::summary s = source.current();
     http::response res;
-    res.body = status_body(s.overall);
+    if (verbose) {
+      const auto snap = source.details();
+      res.body = verbose_body(s, snap.get(), info);
+    } else {
+      res.body = status_body(s.overall);
+    }
     if (s.overall == health::status::down) {
       res.status = beast_status::service_unavailable;
     } else if (s.overall == health::status::degraded) {
@@ -64,9 +133,9 @@ http::handler make_readiness_handler(const health::status_source& source) {
 }
 
 http::handler make_index_handler(std::string version, std::vector<std::string> paths) {
-  const std::string body = nlohmann::ordered_json{{"service", "badges-health"},
-                                          {"version", std::move(version)},
-                                          {"endpoints", std::move(paths)}}
+  const std::string body = ordered_json{{"service", "badges-health"},
+                                        {"version", std::move(version)},
+                                        {"endpoints", std::move(paths)}}
                                .dump();
   return [body](const http::request_view&) {
     http::response res;
@@ -75,12 +144,16 @@ http::handler make_index_handler(std::string version, std::vector<std::string> p
   };
 }
 
+std::vector<std::string> route_paths() { return {"/status", "/livez", "/readyz", "/metrics", "/"}; }
+
 void register_routes(http::router& r, const health::status_source& source,
-                     const std::string& version) {
-  r.add_get("/status", make_status_handler(source));
+                     const http::metrics_registry& registry, const service_info& info,
+                     const std::string& details_token, const std::string& metrics_token) {
+  r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source));
-  r.add_get("/", make_index_handler(version, {"/", "/status", "/livez", "/readyz"}));
+  r.add_get("/metrics", make_metrics_handler(registry, source, info, metrics_token));
+  r.add_get("/", make_index_handler(info.version, route_paths()));
 }
 
 }  // namespace badges_health::app

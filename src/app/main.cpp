@@ -24,6 +24,10 @@ int main(int argc, char** argv) {
     case parse_result::action::run:
       break;
   }
+  if (auto err = badges_health::app::load_config_file(parsed.cfg); !err.empty()) {
+    std::cerr << "badges-health: " << err << "\n";
+    return 2;
+  }
   try {
     badges_health::app::configure_logging(parsed.cfg.log_level, parsed.cfg.format);
     return badges_health::app::application(std::move(parsed.cfg)).run();

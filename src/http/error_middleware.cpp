@@ -29,11 +29,13 @@ response error_middleware::internal_error() noexcept {
 
 response error_middleware::handle(boost::beast::http::verb method, std::string_view method_text,
                                   std::string_view target, unsigned version,
-                                  const boost::beast::http::fields* fields) const noexcept {
+                                  const boost::beast::http::fields* fields,
+                                  std::size_t& route) const noexcept {
+  route = router_.paths_size();
   try {
     try {
       const request_view req(method, method_text, target, version, fields);
-      return router_.dispatch(req);
+      return router_.dispatch(req, &route);
     } catch (const http_error& e) {
       return to_response(e);
     } catch (const std::exception& e) {

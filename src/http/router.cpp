@@ -10,11 +10,11 @@ void router::add_get(std::string path, handler h, std::vector<std::string> param
   routes_.push_back(route{std::move(path), std::move(h), std::move(params)});
 }
 
-const router::route* router::find(std::string_view path) const noexcept {
-  for (const auto& r : routes_) {
-    if (r.path == path) return &r;
+std::size_t router::find(std::string_view path) const noexcept {
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    if (routes_[i].path == path) return i;
   }
-  return nullptr;
+  return routes_.size();
 }
 
 std::vector<std::string> router::paths() const {
@@ -24,8 +24,10 @@ std::vector<std::string> router::paths() const {
   return out;
 }
 
-response router::dispatch(const request_view& req) const {
+response router::dispatch(const request_view& req, std::size_t* matched) const {
   using beast_http::verb;
+  const std::size_t index = find(req.path());
+  if (matched != nullptr) *matched = index;
   if (req.path() == "*") {
     if (req.method() != verb::options) {
       throw http_error::bad_request("the target '*' is only valid for OPTIONS");
@@ -36,8 +38,8 @@ response router::dispatch(const request_view& req) const {
     return res;
   }
 
-  const route* r = find(req.path());
-  if (r == nullptr) throw http_error::not_found();
+  if (index == routes_.size()) throw http_error::not_found();
+  const route* r = &routes_[index];
 
   switch (req.method()) {
     case verb::get:

@@ -18,8 +18,8 @@ using asio::ip::tcp;
 
 struct server::worker {
   worker(const server_options& options, const error_middleware& middleware,
-         std::atomic<std::size_t>& open)
-      : ctx{options, middleware, open, {}} {}
+         std::atomic<std::size_t>& open, request_metrics& metrics)
+      : ctx{options, middleware, open, metrics, {}} {}
 
   // Declared first so it is destroyed last: sessions destroyed together with
   // the io_context unregister themselves from it.
@@ -55,10 +55,12 @@ std::string format_endpoint(const tcp::endpoint& ep) {
   return ep.address().is_v6() ? "[" + addr + "]:" + port : addr + ":" + port;
 }
 
-server::server(server_options options, const error_middleware& middleware)
-    : options_(std::move(options)), middleware_(middleware) {
+server::server(server_options options, const error_middleware& middleware,
+               metrics_registry& metrics)
+    : options_(std::move(options)), middleware_(middleware), metrics_(metrics) {
   for (unsigned i = 0; i < options_.threads; ++i) {
-    workers_.push_back(std::make_unique<worker>(options_, middleware_, open_connections_));
+    workers_.push_back(std::make_unique<worker>(options_, middleware_, metrics_.open_connections,
+                                                metrics_.worker(i)));
   }
 }
 

@@ -111,15 +111,16 @@ void session::answer_current() {
   }
 
   const auto started = std::chrono::steady_clock::now();
-  response res =
-      ctx_.middleware.handle(req.method(), req.method_string(), req.target(), req.version(), &req);
+  std::size_t route = 0;
+  response res = ctx_.middleware.handle(req.method(), req.method_string(), req.target(),
+                                        req.version(), &req, route);
   const bool keep_alive = req.keep_alive() && !res.close && !shutting_down_;
   write_response(res, write_options{req.method() == bhttp::verb::head, keep_alive, req.version()},
                  out_);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ctx_.metrics.record(route, req.method(), static_cast<unsigned>(res.status), took);
   if (ctx_.options.access_log) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - started)
-                            .count();
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
     spdlog::info("access {} {} HTTP/{}.{} {} {}us", req.method_string(), req.target(),
                  req.version() / 10, req.version() % 10, static_cast<unsigned>(res.status), micros);
   }
@@ -132,6 +133,9 @@ void session::answer_current() {
 void session::reject(const http_error& e) {
   spdlog::debug("rejecting request: {} {}", e.code(), e.what());
   const response res = error_middleware::to_response(e);
+  ctx_.metrics.record(ctx_.middleware.router().paths_size(),
+                      parser_ ? parser_->get().method() : bhttp::verb::unknown,
+                      static_cast<unsigned>(res.status), std::chrono::nanoseconds{0});
   // A HEAD request rejected after its start line still gets no body.
   const bool head = parser_ && parser_->get().method() == bhttp::verb::head;
   write_response(res, write_options{head, false, 11}, out_);

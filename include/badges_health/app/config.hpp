@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "badges_health/health/check_spec.hpp"
 #include "badges_health/http/server_options.hpp"
 
 namespace badges_health::app {
@@ -21,6 +22,17 @@ struct config {
   log_format format = log_format::text;
   std::chrono::milliseconds drain_delay{5'000};
   std::chrono::milliseconds shutdown_timeout{20'000};
+  /// Checks file (--config); empty: no checks, status is ok.
+  std::string config_file;
+  /// Bearer tokens guarding verbose /status and /metrics; empty: open.
+  std::string details_token;
+  std::string metrics_token;
+  /// Build identity reported in verbose output and metrics
+  /// (CURRENT_VERSION and COMMIT_HASH, as other Decentraland services).
+  std::string version = BADGES_HEALTH_VERSION;
+  std::string commit_hash = "unknown";
+  /// The checks loaded from config_file (filled by load_config_file).
+  std::vector<health::check_spec> checks;
 };
 
 /// What the command line asks for.
@@ -37,6 +49,10 @@ using env_lookup = std::function<const char*(const char*)>;
 
 /// Parses `args` (without the program name). Flags win over environment.
 parse_result parse_config(const std::vector<std::string>& args, const env_lookup& env);
+
+/// Loads cfg.config_file into cfg.checks. Returns an error message naming
+/// the file and field, or an empty string.
+std::string load_config_file(config& cfg);
 
 /// `250ms`, `5s`, `2m`, `1h`, or a bare number of seconds (`1.5`).
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);

@@ -1,17 +1,30 @@
 // The service's endpoints: small handlers that read the published health
-// summary and know nothing about sockets.
+// state and know nothing about sockets.
 #pragma once
 
+#include <chrono>
 #include <string>
+#include <vector>
 
 #include "badges_health/health/status.hpp"
+#include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/router.hpp"
 
 namespace badges_health::app {
 
+/// Identity and start time of this process, for verbose output and metrics.
+struct service_info {
+  std::string version = BADGES_HEALTH_VERSION;
+  std::string commit_hash = "unknown";
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
+};
+
 /// GET /status: `{"status":..., "timestamp":...}`; 503 when down, and
-/// `x-envoy-degraded: true` when degraded.
-http::handler make_status_handler(const health::status_source& source);
+/// `x-envoy-degraded: true` when degraded. `?verbose=true` adds checks,
+/// version, commitHash and uptimeSeconds, behind `details_token` if set.
+http::handler make_status_handler(const health::status_source& source, service_info info = {},
+                                  std::string details_token = {});
 
 /// GET /livez: 200 whenever the process can answer.
 http::handler make_liveness_handler();
@@ -23,8 +36,17 @@ http::handler make_readiness_handler(const health::status_source& source);
 /// GET /: names the endpoints.
 http::handler make_index_handler(std::string version, std::vector<std::string> paths);
 
+/// GET /metrics: Prometheus text exposition, behind `token` if set.
+http::handler make_metrics_handler(const http::metrics_registry& registry,
+                                   const health::status_source& source, service_info info,
+                                   std::string token = {});
+
+/// The route paths, in the order register_routes adds them (metrics labels).
+std::vector<std::string> route_paths();
+
 /// Registers every route of the service on `r`.
 void register_routes(http::router& r, const health::status_source& source,
-                     const std::string& version);
+                     const http::metrics_registry& registry, const service_info& info,
+                     const std::string& details_token, const std::string& metrics_token);
 
 }  // namespace badges_health::app

@@ -3,9 +3,12 @@
 // and whatever keeps health up to date.
 #pragma once
 
+#include <memory>
 #include <string_view>
 
 namespace badges_health::health {
+
+struct health_snapshot;
 
 /// Overall state of the service, as the spec's `status` enum spells it.
 enum class status { ok, degraded, down };
@@ -27,6 +30,9 @@ class status_source {
  public:
   virtual ~status_source() = default;
   virtual summary current() const noexcept = 0;
+  /// Per-check details for verbose output and metrics; null when the
+  /// source has none.
+  virtual std::shared_ptr<const health_snapshot> details() const noexcept { return nullptr; }
 };
 
 }  // namespace badges_health::health

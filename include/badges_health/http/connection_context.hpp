@@ -8,6 +8,7 @@
 #include <list>
 
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
 
 namespace badges_health::http {
@@ -18,6 +19,7 @@ struct connection_context {
   const server_options& options;
   const error_middleware& middleware;
   std::atomic<std::size_t>& open_connections;
+  request_metrics& metrics;
   /// Live sessions of this worker; only the worker's thread touches it.
   std::list<session*> sessions;
 };

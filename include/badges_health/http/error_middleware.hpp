@@ -15,12 +15,15 @@ namespace badges_health::http {
 
 class error_middleware {
  public:
-  explicit error_middleware(const router& r) noexcept : router_(r) {}
+  explicit error_middleware(const http::router& r) noexcept : router_(r) {}
 
   /// Builds the request view, routes it and maps every failure. Never throws.
+  /// `route` receives the matched route's index (see router::dispatch).
   response handle(boost::beast::http::verb method, std::string_view method_text,
                   std::string_view target, unsigned version,
-                  const boost::beast::http::fields* fields) const noexcept;
+                  const boost::beast::http::fields* fields, std::size_t& route) const noexcept;
+
+  const http::router& router() const noexcept { return router_; }
 
   /// The JSON error body `{"error": ..., "code": ...}` for a client error.
   static response to_response(const http_error& e);
@@ -29,7 +32,7 @@ class error_middleware {
   static response internal_error() noexcept;
 
  private:
-  const router& router_;
+  const http::router& router_;
 };
 
 }  // namespace badges_health::http

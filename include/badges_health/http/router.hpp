@@ -23,10 +23,13 @@ class router {
 
   /// Routes a request. Throws http_error for 404, 405 and unknown parameters.
   /// The response to HEAD is the GET response; the writer drops the body.
-  response dispatch(const request_view& req) const;
+  /// `matched` (if given) receives the index of the matched path in paths(),
+  /// or paths().size() when no route matched.
+  response dispatch(const request_view& req, std::size_t* matched = nullptr) const;
 
   /// Registered paths, in registration order.
   std::vector<std::string> paths() const;
+  std::size_t paths_size() const noexcept { return routes_.size(); }
 
   /// Value of the Allow header for every registered path.
   static constexpr std::string_view allow = "GET, HEAD, OPTIONS";
@@ -37,7 +40,7 @@ class router {
     handler get;
     std::vector<std::string> params;
   };
-  const route* find(std::string_view path) const noexcept;
+  std::size_t find(std::string_view path) const noexcept;
 
   std::vector<route> routes_;
 };

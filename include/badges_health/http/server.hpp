@@ -10,13 +10,15 @@
 #include <vector>
 
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
 
 namespace badges_health::http {
 
 class server {
  public:
-  server(server_options options, const error_middleware& middleware);
+  /// `metrics` must have one slot per thread in `options`.
+  server(server_options options, const error_middleware& middleware, metrics_registry& metrics);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -40,7 +42,7 @@ class server {
   void join();
 
   std::size_t open_connections() const noexcept {
-    return open_connections_.load(std::memory_order_relaxed);
+    return metrics_.open_connections.load(std::memory_order_relaxed);
   }
 
  private:
@@ -48,7 +50,7 @@ class server {
 
   server_options options_;
   const error_middleware& middleware_;
-  std::atomic<std::size_t> open_connections_{0};
+  metrics_registry& metrics_;
   std::atomic<std::size_t> running_workers_{0};
   std::function<void()> on_stopped_;
   std::vector<std::unique_ptr<worker>> workers_;

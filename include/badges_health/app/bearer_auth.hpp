@@ -1,0 +1,17 @@
+// Bearer-token checks for the endpoints that reveal internals (verbose
+// status, metrics). The comparison takes the same time wherever the first
+// difference is, so the token cannot be guessed byte by byte.
+#pragma once
+
+#include <string_view>
+
+namespace badges_health::app {
+
+/// True when `authorization` is "Bearer <token>" for exactly `token`.
+bool bearer_matches(std::string_view authorization, std::string_view token) noexcept;
+
+/// Throws http_error 401 (code UNAUTHORIZED, with WWW-Authenticate) unless
+/// `token` is empty or the header carries it.
+void require_bearer(std::string_view authorization, std::string_view token);
+
+}  // namespace badges_health::app

@@ -1,0 +1,24 @@
+// tcp check: passes when a connection to host:port is established. The
+// host name is resolved asynchronously on every attempt.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "badges_health/health/probe.hpp"
+
+namespace badges_health::health {
+
+class tcp_probe final : public probe, public std::enable_shared_from_this<tcp_probe> {
+ public:
+  tcp_probe(std::string host, unsigned short port, boost::asio::any_io_executor ex);
+  void start(completion done) override;
+  void cancel() noexcept override;
+
+ private:
+  std::string host_;
+  std::string port_;
+  boost::asio::ip::tcp::resolver resolver_;
+  boost::asio::ip::tcp::socket socket_;
+};
+
+}  // namespace badges_health::health

@@ -1,0 +1,276 @@
+// Validation of the checks file, field by field.
+#include "badges_health/app/checks_file.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "badges_health/app/config.hpp"
+
+namespace badges_health::app {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+[[noreturn]] void fail(const std::string& where, const std::string& what) {
+  throw config_error(where + ": " + what);
+}
+
+std::string type_name(const json& v) { return v.type_name(); }
+
+milliseconds read_duration(const json& v, const std::string& where) {
+  std::optional<milliseconds> d;
+  if (v.is_number() && v.get<double>() >= 0) {
+    d = parse_duration(v.dump());
+  } else if (v.is_string()) {
+    d = parse_duration(v.get<std::string>());
+  }
+  if (!d) fail(where, "expected a duration such as \"250ms\", \"5s\" or a number of seconds, got " + v.dump());
+  if (d->count() <= 0) fail(where, "must be greater than zero");
+  return *d;
+}
+
+std::string read_string(const json& v, const std::string& where) {
+  if (!v.is_string()) fail(where, "expected a string, got " + type_name(v));
+  return v.get<std::string>();
+}
+
+bool read_bool(const json& v, const std::string& where) {
+  if (!v.is_boolean()) fail(where, "expected true or false, got " + type_name(v));
+  return v.get<bool>();
+}
+
+std::uint64_t read_uint(const json& v, const std::string& where, std::uint64_t min, std::uint64_t max) {
+  if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)) {
+    fail(where, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v.dump());
+  }
+  const auto n = v.get<std::uint64_t>();
+  if (n < min || n > max) {
+    fail(where, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v.dump());
+  }
+  return n;
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+// http://host[:port][/path][?query]; IPv6 literals in brackets.
+void parse_url(health::check_spec& spec, const std::string& url, const std::string& where) {
+  constexpr std::string_view scheme = "http://";
+  if (url.rfind("https://", 0) == 0) fail(where, "only http:// URLs are supported, got \"" + url + "\"");
+  if (url.rfind(scheme, 0) != 0) fail(where, "expected an http:// URL, got \"" + url + "\"");
+  std::string rest = url.substr(scheme.size());
+  const std::size_t slash = rest.find_first_of("/?#");
+  std::string authority = rest.substr(0, slash);
+  spec.target = slash == std::string::npos ? "/" : rest.substr(slash);
+  if (spec.target.front() == '?') spec.target = "/" + spec.target;
+  if (const auto hash = spec.target.find('#'); hash != std::string::npos) spec.target.resize(hash);
+  if (spec.target.empty()) spec.target = "/";
+  if (authority.find('@') != std::string::npos) fail(where, "credentials in the URL are not supported");
+  std::string port_text;
+  if (!authority.empty() && authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) fail(where, "unterminated IPv6 literal in \"" + url + "\"");
+    spec.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') fail(where, "malformed host in \"" + url + "\"");
+      port_text = authority.substr(close + 2);
+    }
+  } else {
+    const auto colon = authority.find(':');
+    spec.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
+  }
+  if (spec.host.empty()) fail(where, "missing host in \"" + url + "\"");
+  spec.port = 80;
+  if (!port_text.empty()) {
+    unsigned long p = 0;
+    for (char c : port_text) {
+      if (c < '0' || c > '9' || p > 65535) fail(where, "bad port in \"" + url + "\"");
+      p = p * 10 + static_cast<unsigned long>(c - '0');
+    }
+    if (p == 0 || p > 65535) fail(where, "bad port in \"" + url + "\"");
+    spec.port = static_cast<unsigned short>(p);
+  }
+  spec.url = url;
+}
+
+std::vector<health::status_range> read_expect_status(const json& v, const std::string& where) {
+  // 200, [200, 204], "200-299", or a list mixing them.
+  std::vector<health::status_range> out;
+  auto one = [&](const json& item, const std::string& at) {
+    if (item.is_number_integer()) {
+      const auto c = static_cast<unsigned>(read_uint(item, at, 100, 599));
+      out.push_back({c, c});
+      return;
+    }
+    if (item.is_string()) {
+      const std::string s = item.get<std::string>();
+      const auto dash = s.find('-');
+      unsigned lo = 0;
+      unsigned hi = 0;
+      try {
+        std::size_t used = 0;
+        lo = static_cast<unsigned>(std::stoul(s.substr(0, dash), &used));
+        if (used != dash && dash != std::string::npos) throw std::invalid_argument("x");
+        hi = dash == std::string::npos ? lo : static_cast<unsigned>(std::stoul(s.substr(dash + 1), &used));
+        if (dash != std::string::npos && used != s.size() - dash - 1) throw std::invalid_argument("x");
+      } catch (const std::exception&) {
+        fail(at, "expected a status code or a range such as \"200-299\", got " + item.dump());
+      }
+      if (lo < 100 || hi > 599 || lo > hi) fail(at, "status range must lie within 100-599, got " + item.dump());
+      out.push_back({lo, hi});
+      return;
+    }
+    fail(at, "expected a status code or a range such as \"200-299\", got " + type_name(item));
+  };
+  if (v.is_array()) {
+    if (v.empty()) fail(where, "must not be empty");
+    for (std::size_t i = 0; i < v.size(); ++i) one(v[i], where + "[" + std::to_string(i) + "]");
+  } else {
+    one(v, where);
+  }
+  return out;
+}
+
+health::check_spec read_check(const json& c, const std::string& where) {
+  if (!c.is_object()) fail(where, "expected an object, got " + type_name(c));
+  health::check_spec spec;
+  const auto field = [&](const char* name) { return where + "." + name; };
+
+  if (!c.contains("name")) fail(where, "missing field 'name'");
+  spec.name = read_string(c["name"], field("name"));
+  if (!valid_name(spec.name)) {
+    fail(field("name"), "must match [a-z0-9_-]+ (at most 64 characters), got \"" + spec.name + "\"");
+  }
+  if (!c.contains("type")) fail(where, "missing field 'type'");
+  const std::string type = read_string(c["type"], field("type"));
+  std::set<std::string> allowed = {"name", "type", "critical", "interval", "timeout", "rise", "fall"};
+  if (type == "tcp") {
+    spec.type = health::check_type::tcp;
+    allowed.insert({"host", "port"});
+  } else if (type == "http") {
+    spec.type = health::check_type::http;
+    allowed.insert({"url", "expect_status", "expect_body"});
+  } else if (type == "file") {
+    spec.type = health::check_type::file;
+    allowed.insert({"path", "when"});
+  } else if (type == "disk") {
+    spec.type = health::check_type::disk;
+    allowed.insert({"path", "min_free_bytes", "min_free_percent"});
+  } else {
+    fail(field("type"), "unknown type \"" + type + "\" (expected tcp, http, file or disk)");
+  }
+  for (const auto& [key, value] : c.items()) {
+    if (!allowed.count(key)) fail(where, "unknown field '" + key + "' for a " + type + " check");
+  }
+  const auto require = [&](const char* name) {
+    if (!c.contains(name)) fail(where, std::string("missing field '") + name + "' for a " + type + " check");
+    return c[name];
+  };
+
+  if (c.contains("critical")) spec.critical = read_bool(c["critical"], field("critical"));
+  if (c.contains("interval")) spec.interval = read_duration(c["interval"], field("interval"));
+  if (c.contains("timeout")) spec.timeout = read_duration(c["timeout"], field("timeout"));
+  if (c.contains("rise")) spec.rise = static_cast<unsigned>(read_uint(c["rise"], field("rise"), 1, 100));
+  if (c.contains("fall")) spec.fall = static_cast<unsigned>(read_uint(c["fall"], field("fall"), 1, 100));
+  if (spec.timeout >= spec.interval) {
+    fail(field("timeout"), "must be less than interval (" + format_duration(spec.interval) + ")");
+  }
+
+  switch (spec.type) {
+    case health::check_type::tcp:
+      spec.host = read_string(require("host"), field("host"));
+      if (spec.host.empty()) fail(field("host"), "must not be empty");
+      spec.port = static_cast<unsigned short>(read_uint(require("port"), field("port"), 1, 65535));
+      break;
+    case health::check_type::http:
+      parse_url(spec, read_string(require("url"), field("url")), field("url"));
+      if (c.contains("expect_status")) spec.expect_status = read_expect_status(c["expect_status"], field("expect_status"));
+      if (c.contains("expect_body")) spec.expect_body = read_string(c["expect_body"], field("expect_body"));
+      break;
+    case health::check_type::file: {
+      spec.path = read_string(require("path"), field("path"));
+      const std::string when = read_string(require("when"), field("when"));
+      if (when != "present" && when != "absent") {
+        fail(field("when"), "expected \"present\" or \"absent\", got \"" + when + "\"");
+      }
+      spec.pass_when_present = when == "present";
+      break;
+    }
+    case health::check_type::disk:
+      spec.path = read_string(require("path"), field("path"));
+      if (c.contains("min_free_bytes")) {
+        spec.min_free_bytes = read_uint(c["min_free_bytes"], field("min_free_bytes"), 0, UINT64_MAX);
+      }
+      if (c.contains("min_free_percent")) {
+        const auto& v = c["min_free_percent"];
+        if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 100) {
+          fail(field("min_free_percent"), "expected a number between 0 and 100, got " + v.dump());
+        }
+        spec.min_free_percent = v.get<double>();
+      }
+      if (!spec.min_free_bytes && !spec.min_free_percent) {
+        fail(where, "a disk check needs min_free_bytes or min_free_percent");
+      }
+      break;
+  }
+  if (spec.path.empty() && (spec.type == health::check_type::file || spec.type == health::check_type::disk)) {
+    fail(field("path"), "must not be empty");
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::vector<health::check_spec> parse_checks(std::string_view json_text) {
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message names the byte offset of the problem.
+    std::string what = e.what();
+    if (const auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+    throw config_error("invalid JSON: " + what);
+  }
+  if (!doc.is_object()) fail("(top level)", "expected an object with a \"checks\" array");
+  for (const auto& [key, value] : doc.items()) {
+    if (key != "checks") fail("(top level)", "unknown field '" + key + "'");
+  }
+  std::vector<health::check_spec> specs;
+  if (!doc.contains("checks")) return specs;
+  const json& checks = doc["checks"];
+  if (!checks.is_array()) fail("checks", "expected an array, got " + type_name(checks));
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    const std::string where = "checks[" + std::to_string(i) + "]";
+    auto spec = read_check(checks[i], where);
+    if (!names.insert(spec.name).second) fail(where + ".name", "duplicate name \"" + spec.name + "\"");
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+std::vector<health::check_spec> load_checks_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config_error("config file " + path + ": cannot be read: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw config_error("config file " + path + ": cannot be read");
+  try {
+    return parse_checks(text.str());
+  } catch (const config_error& e) {
+    throw config_error("config file " + path + ": " + e.what());
+  }
+}
+
+}  // namespace badges_health::app

@@ -1,0 +1,187 @@
+// GET /metrics: the Prometheus text exposition format (version 0.0.4).
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "badges_health/app/bearer_auth.hpp"
+#include "badges_health/app/handlers.hpp"
+#include "badges_health/health/health_snapshot.hpp"
+
+namespace badges_health::app {
+namespace {
+
+// Label values: backslash, double quote and newline are escaped.
+std::string label(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out.append("\\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void http_metrics(std::string& out, const http::metrics_registry& registry) {
+  using http::request_metrics;
+  const auto totals = registry.totals();
+  const auto& labels = registry.route_labels();
+  const auto route_label = [&](std::size_t i) {
+    return i < labels.size() ? label(labels[i]) : std::string("other");
+  };
+
+  header(out, "badges_health_http_requests_total", "counter",
+         "HTTP requests answered, by route, method and status code.");
+  for (std::size_t r = 0; r < totals.size(); ++r) {
+    for (std::size_t m = 0; m < request_metrics::methods.size(); ++m) {
+      for (std::size_t c = 0; c < request_metrics::codes.size(); ++c) {
+        const auto n = totals[r].requests.empty()
+                           ? 0
+                           : totals[r].requests[m * request_metrics::codes.size() + c];
+        if (n == 0) continue;
+        const unsigned code = request_metrics::codes[c];
+        out.append("badges_health_http_requests_total{route=\"")
+            .append(route_label(r))
+            .append("\",method=\"")
+            .append(request_metrics::methods[m])
+            .append("\",code=\"")
+            .append(code == 0 ? std::string("other") : std::to_string(code))
+            .append("\"} ")
+            .append(std::to_string(n))
+            .append("\n");
+      }
+    }
+  }
+
+  header(out, "badges_health_http_request_duration_seconds", "histogram",
+         "Time from a parsed request to its serialised response, by route.");
+  for (std::size_t r = 0; r < totals.size(); ++r) {
+    std::uint64_t cumulative = 0;
+    const std::string route = route_label(r);
+    for (std::size_t b = 0; b <= request_metrics::buckets.size(); ++b) {
+      cumulative += totals[r].bucket_counts[b];
+      const std::string le =
+          b < request_metrics::buckets.size() ? number(request_metrics::buckets[b]) : "+Inf";
+      out.append("badges_health_http_request_duration_seconds_bucket{route=\"")
+          .append(route)
+          .append("\",le=\"")
+          .append(le)
+          .append("\"} ")
+          .append(std::to_string(cumulative))
+          .append("\n");
+    }
+    out.append("badges_health_http_request_duration_seconds_sum{route=\"")
+        .append(route)
+        .append("\"} ")
+        .append(number(static_cast<double>(totals[r].sum_ns) / 1e9))
+        .append("\n");
+    out.append("badges_health_http_request_duration_seconds_count{route=\"")
+        .append(route)
+        .append("\"} ")
+        .append(std::to_string(cumulative))
+        .append("\n");
+  }
+
+  header(out, "badges_health_open_connections", "gauge", "Client connections open now.");
+  out.append("badges_health_open_connections ")
+      .append(std::to_string(registry.open_connections.load(std::memory_order_relaxed)))
+      .append("\n");
+}
+
+void health_metrics(std::string& out, const health::status_source& source) {
+  const health::summary s = source.current();
+  header(out, "badges_health_status", "gauge",
+         "Overall status: 1 for the current one of ok, degraded and down.");
+  for (auto st : {health::status::ok, health::status::degraded, health::status::down}) {
+    out.append("badges_health_status{status=\"")
+        .append(health::to_string(st))
+        .append("\"} ")
+        .append(s.overall == st ? "1" : "0")
+        .append("\n");
+  }
+  header(out, "badges_health_ready", "gauge", "1 when /readyz answers 200.");
+  out.append("badges_health_ready ").append(s.ready && !s.draining ? "1" : "0").append("\n");
+
+  const auto snap = source.details();
+  if (!snap || snap->checks.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  header(out, "badges_health_check_up", "gauge",
+         "1 when the check passes (hysteresis and staleness applied), 0 otherwise.");
+  for (const auto& c : snap->checks) {
+    const bool up = c.state.effective(now, c.spec->stale_after()) == health::check_status::pass;
+    out.append("badges_health_check_up{check=\"")
+        .append(label(c.spec->name))
+        .append("\",critical=\"")
+        .append(c.spec->critical ? "true" : "false")
+        .append("\"} ")
+        .append(up ? "1" : "0")
+        .append("\n");
+  }
+  header(out, "badges_health_check_duration_seconds", "gauge", "Duration of the latest attempt.");
+  for (const auto& c : snap->checks) {
+    out.append("badges_health_check_duration_seconds{check=\"")
+        .append(label(c.spec->name))
+        .append("\"} ")
+        .append(number(static_cast<double>(c.state.duration().count()) / 1e6))
+        .append("\n");
+  }
+  header(out, "badges_health_check_failures_total", "counter",
+         "Failed attempts since the check was (re)configured.");
+  for (const auto& c : snap->checks) {
+    out.append("badges_health_check_failures_total{check=\"")
+        .append(label(c.spec->name))
+        .append("\"} ")
+        .append(std::to_string(c.state.total_failures()))
+        .append("\n");
+  }
+}
+
+}  // namespace
+
+http::handler make_metrics_handler(const http::metrics_registry& registry,
+                                   const health::status_source& source, service_info info,
+                                   std::string token) {
+  return [&registry, &source, info = std::move(info),
+          token = std::move(token)](const http::request_view& req) {
+    require_bearer(req.header(boost::beast::http::field::authorization), token);
+    std::string out;
+    out.reserve(8192);
+    http_metrics(out, registry);
+    health_metrics(out, source);
+    header(out, "badges_health_build_info", "gauge", "Build identity; always 1.");
+    out.append("badges_health_build_info{version=\"")
+        .append(label(info.version))
+        .append("\",commit=\"")
+        .append(label(info.commit_hash))
+        .append("\"} 1\n");
+    header(out, "badges_health_start_time_seconds", "gauge",
+           "Start time of the process since the Unix epoch.");
+    out.append("badges_health_start_time_seconds ")
+        .append(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                   info.started_wall.time_since_epoch())
+                                   .count()))
+        .append("\n");
+    http::response res;
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res.body = std::move(out);
+    return res;
+  };
+}
+
+}  // namespace badges_health::app

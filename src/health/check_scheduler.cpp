@@ -1,0 +1,181 @@
+// Scheduling, timeouts and publication of check results.
+#include "badges_health/health/check_scheduler.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "badges_health/health/health_snapshot.hpp"
+#include "badges_health/health/probe.hpp"
+
+namespace badges_health::health {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+std::string describe(milliseconds d) {
+  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
+                               : std::to_string(d.count()) + "ms";
+}
+
+}  // namespace
+
+// One check: a timer for the next attempt, a timer for the timeout, and the
+// state. A fresh probe per attempt, so a late completion of an abandoned
+// attempt can never touch the sockets of the next one.
+class check_scheduler::runner : public std::enable_shared_from_this<runner> {
+ public:
+  runner(std::shared_ptr<const check_spec> spec, asio::any_io_executor ex, check_scheduler& owner)
+      : spec_(std::move(spec)),
+        ex_(ex),
+        next_(ex),
+        deadline_(ex),
+        owner_(&owner),
+        state_(steady_clock::now()) {}
+
+  const std::shared_ptr<const check_spec>& spec() const noexcept { return spec_; }
+  const check_state& state() const noexcept { return state_; }
+
+  void schedule(milliseconds delay) {
+    next_.expires_after(delay);
+    next_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec && !self->stopped_) self->run();
+    });
+  }
+
+  void stop() {
+    stopped_ = true;
+    next_.cancel();
+    deadline_.cancel();
+    if (probe_) probe_->cancel();
+  }
+
+ private:
+  void run() {
+    const std::uint64_t attempt = ++attempt_;
+    started_ = steady_clock::now();
+    probe_ = make_probe(*spec_, ex_);
+    deadline_.expires_after(spec_->timeout);
+    deadline_.async_wait([self = shared_from_this(), attempt](boost::system::error_code ec) {
+      if (ec || self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
+      self->probe_->cancel();
+      self->finish({false, "timed out after " + describe(self->spec_->timeout)});
+    });
+    probe_->start([self = shared_from_this(), attempt](probe_result r) {
+      if (self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
+      self->deadline_.cancel();
+      self->finish(std::move(r));
+    });
+  }
+
+  void finish(probe_result r) {
+    probe_.reset();
+    const auto now = steady_clock::now();
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(now - started_);
+    const check_status before = state_.status();
+    const bool changed =
+        state_.apply(r, spec_->rise, spec_->fall, now, std::chrono::system_clock::now(), took);
+    owner_->on_result(*this, changed, before);
+    // The interval runs from the start of an attempt, so a slow dependency
+    // does not stretch the schedule; jitter keeps checks out of lockstep.
+    const auto elapsed = std::chrono::duration_cast<milliseconds>(now - started_);
+    const auto wait = std::max(milliseconds{0}, spec_->interval - elapsed);
+    schedule(wait + owner_->jitter(spec_->interval));
+  }
+
+  friend class check_scheduler;
+
+  std::shared_ptr<const check_spec> spec_;
+  asio::any_io_executor ex_;
+  asio::steady_timer next_;
+  asio::steady_timer deadline_;
+  check_scheduler* owner_;
+  check_state state_;
+  std::shared_ptr<probe> probe_;
+  std::uint64_t attempt_ = 0;
+  steady_clock::time_point started_;
+  bool stopped_ = false;
+};
+
+check_scheduler::check_scheduler(asio::any_io_executor ex, health_model& model)
+    : ex_(std::move(ex)), model_(model), rng_(std::random_device{}()) {}
+
+check_scheduler::~check_scheduler() { stop(); }
+
+milliseconds check_scheduler::jitter(milliseconds interval) {
+  const auto spread = std::max<long long>(1, interval.count() / 10);
+  return milliseconds{std::uniform_int_distribution<long long>(0, spread)(rng_)};
+}
+
+void check_scheduler::apply(const std::vector<check_spec>& specs) {
+  std::vector<std::shared_ptr<runner>> next;
+  next.reserve(specs.size());
+  for (const auto& spec : specs) {
+    std::shared_ptr<runner> kept;
+    for (auto& r : runners_) {
+      if (r && *r->spec() == spec) {
+        kept = std::move(r);
+        break;
+      }
+    }
+    if (kept) {
+      next.push_back(std::move(kept));
+      continue;
+    }
+    auto r = std::make_shared<runner>(std::make_shared<const check_spec>(spec), ex_, *this);
+    // First attempts go out at once (spread over a few milliseconds) so
+    // readiness does not wait a whole interval.
+    r->schedule(jitter(std::min(spec.interval, milliseconds{500})));
+    next.push_back(std::move(r));
+  }
+  for (auto& r : runners_) {
+    if (r) r->stop();
+  }
+  runners_ = std::move(next);
+  publish();
+}
+
+void check_scheduler::stop() {
+  for (auto& r : runners_) r->stop();
+}
+
+void check_scheduler::on_result(runner& r, bool changed, check_status before) {
+  const auto& spec = *r.spec();
+  const auto& st = r.state();
+  if (changed) {
+    const std::string reason = st.status() == check_status::fail
+                                   ? st.failure_output()
+                                   : st.last_output();
+    const auto level = st.status() == check_status::fail ? spdlog::level::warn : spdlog::level::info;
+    spdlog::log(level, "check {}: {} -> {} ({} consecutive {}): {}", spec.name, to_string(before),
+                to_string(st.status()),
+                st.status() == check_status::fail ? st.consecutive_failures()
+                                                  : st.consecutive_passes(),
+                st.status() == check_status::fail ? "failures" : "passes", reason);
+  }
+  publish();
+}
+
+void check_scheduler::publish() {
+  std::vector<check_snapshot> checks;
+  checks.reserve(runners_.size());
+  for (const auto& r : runners_) checks.push_back({r->spec(), r->state()});
+  const auto now = steady_clock::now();
+  auto snap = make_snapshot(std::move(checks), now);
+  const status overall = snap->base.overall;
+  if (overall != last_overall_) {
+    std::string why;
+    for (const auto& c : snap->checks) {
+      if (c.state.effective(now, c.spec->stale_after()) != check_status::fail) continue;
+      why += (why.empty() ? "" : ", ") + c.spec->name + (c.spec->critical ? " (critical)" : "");
+    }
+    const auto level = overall == status::ok ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(level, "status {} -> {}: {}", to_string(last_overall_), to_string(overall),
+                why.empty() ? std::string("all checks pass") : "failing: " + why);
+    last_overall_ = overall;
+  }
+  model_.publish(std::move(snap));
+}
+
+}  // namespace badges_health::health
