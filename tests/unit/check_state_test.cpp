@@ -1,0 +1,98 @@
+// Hysteresis and staleness of one check, driven with explicit time points.
+#include "badges_health/health/check_state.hpp"
+
+#include <gtest/gtest.h>
+
+namespace badges_health::health {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+class check_state_test : public ::testing::Test {
+ protected:
+  // Applies a pass or a failure one second after the previous one.
+  bool step(bool pass, unsigned rise = 2, unsigned fall = 3) {
+    now_ += 1s;
+    return state_.apply({pass, pass ? "ok" : "refused"}, rise, fall, now_,
+                        std::chrono::system_clock::now(), 1500us);
+  }
+  steady::time_point now_{steady::duration{1'000'000'000}};
+  check_state state_{now_};
+};
+
+TEST_F(check_state_test, starts_pending_without_result) {
+  EXPECT_EQ(state_.status(), check_status::pending);
+  EXPECT_FALSE(state_.has_result());
+}
+
+TEST_F(check_state_test, first_failure_decides_at_once) {
+  EXPECT_TRUE(step(false));
+  EXPECT_EQ(state_.status(), check_status::fail);
+  EXPECT_EQ(state_.failure_output(), "refused");
+}
+
+TEST_F(check_state_test, first_pass_decides_at_once) {
+  EXPECT_TRUE(step(true));
+  EXPECT_EQ(state_.status(), check_status::pass);
+}
+
+TEST_F(check_state_test, passing_check_fails_only_after_fall_consecutive_failures) {
+  step(true);
+  EXPECT_FALSE(step(false));
+  EXPECT_FALSE(step(false));
+  EXPECT_EQ(state_.status(), check_status::pass);
+  EXPECT_TRUE(step(false));
+  EXPECT_EQ(state_.status(), check_status::fail);
+  EXPECT_EQ(state_.consecutive_failures(), 3u);
+}
+
+TEST_F(check_state_test, a_pass_resets_the_failure_streak) {
+  step(true);
+  step(false);
+  step(false);
+  step(true);
+  step(false);
+  step(false);
+  EXPECT_EQ(state_.status(), check_status::pass);
+  EXPECT_EQ(state_.total_failures(), 4u);
+}
+
+TEST_F(check_state_test, failing_check_recovers_only_after_rise_consecutive_passes) {
+  step(false);
+  EXPECT_FALSE(step(true));
+  EXPECT_EQ(state_.status(), check_status::fail);
+  EXPECT_TRUE(step(true));
+  EXPECT_EQ(state_.status(), check_status::pass);
+}
+
+TEST_F(check_state_test, rise_and_fall_of_one_follow_every_result) {
+  step(true, 1, 1);
+  EXPECT_TRUE(step(false, 1, 1));
+  EXPECT_TRUE(step(true, 1, 1));
+}
+
+TEST_F(check_state_test, result_counts_until_stale_age_then_fails) {
+  step(true);
+  const auto stale_after = 5s;
+  EXPECT_EQ(state_.effective(now_ + 5s, stale_after), check_status::pass);
+  EXPECT_EQ(state_.effective(now_ + 5s + 1ms, stale_after), check_status::fail);
+  EXPECT_TRUE(state_.stale(now_ + 6s, stale_after));
+  EXPECT_EQ(state_.stale_at(stale_after), now_ + 5s);
+}
+
+TEST_F(check_state_test, pending_check_goes_stale_from_its_creation) {
+  EXPECT_EQ(state_.effective(now_ + 1s, 2s), check_status::pending);
+  EXPECT_EQ(state_.effective(now_ + 3s, 2s), check_status::fail);
+}
+
+TEST_F(check_state_test, records_duration_and_output_of_latest_attempt) {
+  step(false);
+  step(true);
+  EXPECT_EQ(state_.duration(), 1500us);
+  EXPECT_EQ(state_.last_output(), "ok");
+  EXPECT_EQ(state_.failure_output(), "refused");
+}
+
+}  // namespace
+}  // namespace badges_health::health
