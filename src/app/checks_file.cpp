@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "badges_health/app/config.hpp"
+#include "badges_health/app/http_url.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -61,47 +62,6 @@ bool valid_name(const std::string& name) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
   }
   return true;
-}
-
-// http://host[:port][/path][?query]; IPv6 literals in brackets.
-void parse_url(health::check_spec& spec, const std::string& url, const std::string& where) {
-  constexpr std::string_view scheme = "http://";
-  if (url.rfind("https://", 0) == 0) fail(where, "only http:// URLs are supported, got \"" + url + "\"");
-  if (url.rfind(scheme, 0) != 0) fail(where, "expected an http:// URL, got \"" + url + "\"");
-  std::string rest = url.substr(scheme.size());
-  const std::size_t slash = rest.find_first_of("/?#");
-  std::string authority = rest.substr(0, slash);
-  spec.target = slash == std::string::npos ? "/" : rest.substr(slash);
-  if (spec.target.front() == '?') spec.target = "/" + spec.target;
-  if (const auto hash = spec.target.find('#'); hash != std::string::npos) spec.target.resize(hash);
-  if (spec.target.empty()) spec.target = "/";
-  if (authority.find('@') != std::string::npos) fail(where, "credentials in the URL are not supported");
-  std::string port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) fail(where, "unterminated IPv6 literal in \"" + url + "\"");
-    spec.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') fail(where, "malformed host in \"" + url + "\"");
-      port_text = authority.substr(close + 2);
-    }
-  } else {
-    const auto colon = authority.find(':');
-    spec.host = authority.substr(0, colon);
-    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
-  }
-  if (spec.host.empty()) fail(where, "missing host in \"" + url + "\"");
-  spec.port = 80;
-  if (!port_text.empty()) {
-    unsigned long p = 0;
-    for (char c : port_text) {
-      if (c < '0' || c > '9' || p > 65535) fail(where, "bad port in \"" + url + "\"");
-      p = p * 10 + static_cast<unsigned long>(c - '0');
-    }
-    if (p == 0 || p > 65535) fail(where, "bad port in \"" + url + "\"");
-    spec.port = static_cast<unsigned short>(p);
-  }
-  spec.url = url;
 }
 
 std::vector<health::status_range> read_expect_status(const json& v, const std::string& where) {
@@ -194,7 +154,9 @@ health::check_spec read_check(const json& c, const std::string& where) {
       spec.port = static_cast<unsigned short>(read_uint(require("port"), field("port"), 1, 65535));
       break;
     case health::check_type::http:
-      parse_url(spec, read_string(require("url"), field("url")), field("url"));
+      if (auto err = parse_http_url(read_string(require("url"), field("url")), spec); !err.empty()) {
+        fail(field("url"), err);
+      }
       if (c.contains("expect_status")) spec.expect_status = read_expect_status(c["expect_status"], field("expect_status"));
       if (c.contains("expect_body")) spec.expect_body = read_string(c["expect_body"], field("expect_body"));
       break;

@@ -231,6 +231,7 @@ std::string format_duration(milliseconds d) {
 std::string usage() {
   std::ostringstream out;
   out << "Usage: badges-health [FLAGS]\n"
+         "       badges-health probe [--url URL] [--timeout DURATION]\n"
          "\n"
          "Answers the health probes of the Decentraland Badges API:\n"
          "GET /status, /livez, /readyz. Every flag also reads the named\n"

@@ -6,11 +6,16 @@
 #include "badges_health/app/application.hpp"
 #include "badges_health/app/config.hpp"
 #include "badges_health/app/logging.hpp"
+#include "badges_health/app/probe_command.hpp"
 
 int main(int argc, char** argv) {
   using badges_health::app::parse_result;
   const std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed = badges_health::app::parse_config(args, [](const char* name) { return std::getenv(name); });
+  const auto env = [](const char* name) -> const char* { return std::getenv(name); };
+  if (!args.empty() && args.front() == "probe") {
+    return badges_health::app::run_probe_command({args.begin() + 1, args.end()}, env);
+  }
+  auto parsed = badges_health::app::parse_config(args, env);
   switch (parsed.what) {
     case parse_result::action::help:
       std::cout << badges_health::app::usage();

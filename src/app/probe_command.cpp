@@ -1,0 +1,82 @@
+// The probe subcommand: one GET through the same http probe the checks
+// use, bounded by a timeout.
+#include "badges_health/app/probe_command.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <iostream>
+
+#include "badges_health/app/http_url.hpp"
+#include "badges_health/health/probe.hpp"
+
+namespace badges_health::app {
+
+int run_probe_command(const std::vector<std::string>& args, const env_lookup& env) {
+  const char* port_env = env ? env("HTTP_SERVER_PORT") : nullptr;
+  std::string url = std::string("http://127.0.0.1:") +
+                    (port_env != nullptr && *port_env != '\0' ? port_env : "8080") + "/status";
+  std::chrono::milliseconds timeout{2'000};
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    std::string value;
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    } else if (name == "--help" || name == "-h") {
+      std::cout << "Usage: badges-health probe [--url URL] [--timeout DURATION]\n"
+                   "GETs URL (default http://127.0.0.1:$HTTP_SERVER_PORT/status, port 8080)\n"
+                   "and exits 0 when the answer is 200, 1 otherwise.\n";
+      return 0;
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      std::cerr << "probe: " << name << ": missing value\n";
+      return 2;
+    }
+    if (name == "--url") {
+      url = value;
+    } else if (name == "--timeout") {
+      const auto d = parse_duration(value);
+      if (!d || d->count() <= 0) {
+        std::cerr << "probe: --timeout: expected a duration such as 2s or 500ms, got '" << value
+                  << "'\n";
+        return 2;
+      }
+      timeout = *d;
+    } else {
+      std::cerr << "probe: unknown flag " << name << "\n";
+      return 2;
+    }
+  }
+
+  health::check_spec spec;
+  if (auto err = parse_http_url(url, spec); !err.empty()) {
+    std::cerr << "probe: --url: " << err << "\n";
+    return 2;
+  }
+  spec.type = health::check_type::http;
+  spec.expect_status = {{200, 200}};
+
+  boost::asio::io_context ioc{1};
+  auto probe = health::make_probe(spec, ioc.get_executor());
+  boost::asio::steady_timer deadline(ioc, timeout);
+  std::optional<health::probe_result> result;
+  probe->start([&](health::probe_result r) {
+    if (result) return;
+    result = std::move(r);
+    deadline.cancel();
+  });
+  deadline.async_wait([&](boost::system::error_code ec) {
+    if (ec || result) return;
+    result = health::probe_result{false, "timed out after " + format_duration(timeout)};
+    probe->cancel();
+  });
+  ioc.run();
+
+  if (result && result->pass) return 0;
+  std::cerr << "probe: " << url << ": " << (result ? result->output : "no answer") << "\n";
+  return 1;
+}
+
+}  // namespace badges_health::app
