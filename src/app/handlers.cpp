@@ -78,7 +78,7 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   body["version"] = info.version;
   body["commitHash"] = info.commit_hash;
   body["uptimeSeconds"] = std::chrono::duration_cast<std::chrono::seconds>(now - info.started).count();
-  body["ready"] = s.ready;
+  body["ready"] = s.readiness();
   if (s.draining) body["draining"] = true;
   ordered_json checks = ordered_json::object();
   if (snap != nullptr) {
@@ -124,7 +124,7 @@ http::handler make_liveness_handler() {
 http::handler make_readiness_handler(const health::status_source& source) {
   return [&source](const http::request_view&) {
     const health::summary s = source.current();
-    const bool ready = s.ready && !s.draining && s.overall != health::status::down;
+    const bool ready = s.readiness();
     http::response res;
     res.body = status_body(s.overall, ready ? R"(,"ready":true)" : R"(,"ready":false)");
     if (!ready) res.status = beast_status::service_unavailable;

@@ -116,7 +116,7 @@ void health_metrics(std::string& out, const health::status_source& source) {
         .append("\n");
   }
   header(out, "badges_health_ready", "gauge", "1 when /readyz answers 200.");
-  out.append("badges_health_ready ").append(s.ready && !s.draining ? "1" : "0").append("\n");
+  out.append("badges_health_ready ").append(s.readiness() ? "1" : "0").append("\n");
 
   const auto snap = source.details();
   if (!snap || snap->checks.empty()) return;

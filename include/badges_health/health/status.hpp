@@ -22,6 +22,10 @@ struct summary {
   /// Every check has produced a first result and the service is not draining.
   bool ready = true;
   bool draining = false;
+
+  /// What /readyz answers: every check has a first result, the service is
+  /// not draining, and it is not down.
+  bool readiness() const noexcept { return ready && !draining && overall != status::down; }
 };
 
 /// Source of the current summary. Implementations must make `current()`
