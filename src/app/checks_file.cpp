@@ -74,19 +74,21 @@ std::vector<health::status_range> read_expect_status(const json& v, const std::s
       return;
     }
     if (item.is_string()) {
+      // "200" or "200-299": digits only, so "200x" or "2xx" are refused.
       const std::string s = item.get<std::string>();
       const auto dash = s.find('-');
-      unsigned lo = 0;
-      unsigned hi = 0;
-      try {
-        std::size_t used = 0;
-        lo = static_cast<unsigned>(std::stoul(s.substr(0, dash), &used));
-        if (used != dash && dash != std::string::npos) throw std::invalid_argument("x");
-        hi = dash == std::string::npos ? lo : static_cast<unsigned>(std::stoul(s.substr(dash + 1), &used));
-        if (dash != std::string::npos && used != s.size() - dash - 1) throw std::invalid_argument("x");
-      } catch (const std::exception&) {
+      const auto digits = [](std::string_view t) {
+        return !t.empty() && t.size() <= 3 &&
+               t.find_first_not_of("0123456789") == std::string_view::npos;
+      };
+      const std::string_view first = std::string_view(s).substr(0, dash);
+      const std::string_view second =
+          dash == std::string::npos ? first : std::string_view(s).substr(dash + 1);
+      if (!digits(first) || !digits(second)) {
         fail(at, "expected a status code or a range such as \"200-299\", got " + item.dump());
       }
+      const auto lo = static_cast<unsigned>(std::stoul(std::string(first)));
+      const auto hi = static_cast<unsigned>(std::stoul(std::string(second)));
       if (lo < 100 || hi > 599 || lo > hi) fail(at, "status range must lie within 100-599, got " + item.dump());
       out.push_back({lo, hi});
       return;

@@ -269,16 +269,9 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
     if (const char* v = env("COMMIT_HASH"); v != nullptr && *v != '\0') result.cfg.commit_hash = v;
   }
 
-  // Environment first, so that flags override it.
-  for (const auto& f : flags()) {
-    if (f.env.empty() || !env) continue;
-    const char* value = env(std::string(f.env).c_str());
-    if (value == nullptr) continue;
-    if (auto err = f.set(result.cfg, value); !err.empty()) {
-      return fail(std::string(f.env) + " (environment): " + err);
-    }
-  }
-
+  // Read the command line first: --help and --version win over anything,
+  // and a flag replaces its environment variable (even a malformed one).
+  std::vector<std::pair<const flag*, std::string>> given;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
     if (arg == "--help" || arg == "-h") {
@@ -307,12 +300,33 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
         return fail("--" + std::string(f->name) + ": missing value");
       }
     }
-    if (auto err = f->set(result.cfg, *value); !err.empty()) {
+    given.emplace_back(f, std::string(*value));
+  }
+
+  for (const auto& f : flags()) {
+    if (f.env.empty() || !env) continue;
+    const bool overridden = std::any_of(given.begin(), given.end(),
+                                        [&](const auto& g) { return g.first == &f; });
+    const char* value = overridden ? nullptr : env(std::string(f.env).c_str());
+    if (value == nullptr) continue;
+    if (auto err = f.set(result.cfg, value); !err.empty()) {
+      return fail(std::string(f.env) + " (environment): " + err);
+    }
+  }
+  for (const auto& [f, value] : given) {
+    if (auto err = f->set(result.cfg, value); !err.empty()) {
       return fail("--" + std::string(f->name) + ": " + err);
     }
   }
 
-  const config& c = result.cfg;
+  config& c = result.cfg;
+  // A lowered header limit bounds the default target limit; a target limit
+  // the operator set above the header limit is a contradiction.
+  const bool target_set =
+      std::any_of(given.begin(), given.end(),
+                  [](const auto& g) { return g.first->name == "max-target-bytes"; }) ||
+      (env && env("MAX_TARGET_BYTES") != nullptr);
+  if (!target_set) c.server.max_target_bytes = std::min(c.server.max_target_bytes, c.server.max_header_bytes);
   if (c.server.max_target_bytes > c.server.max_header_bytes) {
     return fail("--max-target-bytes: must not exceed --max-header-bytes (" +
                 std::to_string(c.server.max_header_bytes) + ")");

@@ -11,10 +11,41 @@
 namespace badges_health::app {
 namespace {
 
+// Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are
+// not valid UTF-8 (overlong forms and surrogates included).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  std::size_t len = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  }
+  return len;
+}
+
+// JSON string escaping; bytes that are not valid UTF-8 (a client can put
+// them in a request target) become U+FFFD so every line stays valid JSON.
 void append_escaped(spdlog::memory_buf_t& dest, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
       case '"':
         dest.append(std::string_view("\\\""));
@@ -35,8 +66,13 @@ void append_escaped(spdlog::memory_buf_t& dest, std::string_view s) {
         if (c < 0x20 || c == 0x7f) {
           const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
           dest.append(esc, esc + sizeof esc);
+        } else if (c < 0x80) {
+          dest.push_back(static_cast<char>(c));
+        } else if (const std::size_t len = utf8_sequence(s, i); len > 0) {
+          dest.append(s.data() + i, s.data() + i + len);
+          i += len - 1;
         } else {
-          dest.push_back(ch);
+          dest.append(std::string_view("\\ufffd"));
         }
     }
   }

@@ -3,6 +3,7 @@
 #include "badges_health/health/timestamp.hpp"
 
 #include <cstring>
+#include <limits>
 
 namespace badges_health::health {
 namespace {
@@ -41,7 +42,7 @@ void format_seconds(long long epoch_seconds, char* out) noexcept {
 }
 
 struct seconds_cache {
-  long long seconds = -1;
+  long long seconds = std::numeric_limits<long long>::min();  // no instant yet
   char text[20] = {};
 };
 

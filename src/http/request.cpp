@@ -74,8 +74,11 @@ request_view::request_view(boost::beast::http::verb method, std::string_view met
     path_ = target;
     return;
   }
+  // Origin-form starts with '/'; only an absolute-form target reduced to
+  // its query ("http://h?x") may start with '?' here.
   std::string_view rest = strip_absolute_form(target);
-  if (rest.empty() || (rest.front() != '/' && rest.front() != '?')) {
+  const bool was_absolute = rest.data() != target.data() || rest.size() != target.size();
+  if (rest.empty() || !(rest.front() == '/' || (was_absolute && rest.front() == '?'))) {
     throw http_error::bad_request("request target must be an absolute path");
   }
   const std::size_t q = rest.find('?');

@@ -4,6 +4,7 @@
 #include <boost/beast/http/status.hpp>
 #include <charconv>
 #include <cstdio>
+#include <limits>
 
 #include "badges_health/health/timestamp.hpp"
 
@@ -23,12 +24,13 @@ std::string_view http_date(std::chrono::system_clock::time_point now) {
   static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   struct cache {
-    long long seconds = -1;
+    long long seconds = std::numeric_limits<long long>::min();  // no instant yet
     char text[30] = {};
   };
   thread_local cache c;
+  // floor, not truncation, so instants before 1970 land in the right second
   const long long secs =
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+      std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
   if (secs != c.seconds) {
     long long days_since_epoch = secs / 86400;
     long long sod = secs % 86400;

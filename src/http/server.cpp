@@ -1,7 +1,8 @@
 // Worker threads, SO_REUSEPORT acceptors and the graceful stop.
 #include "badges_health/http/server.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
+#include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <optional>
@@ -21,15 +22,43 @@ struct server::worker {
          std::atomic<std::size_t>& open, request_metrics& metrics)
       : ctx{options, middleware, open, metrics, {}} {}
 
+  // Enforces every session's deadline. One timer per worker, ticking a few
+  // times per smallest timeout, instead of a timer per connection re-armed
+  // on every request. It keeps the worker alive until, once stopping, the
+  // last session is gone.
+  void sweep(std::chrono::milliseconds tick) {
+    sweeper.expires_after(tick);
+    sweeper.async_wait([this, tick](boost::system::error_code ec) {
+      if (ec) return;
+      const auto now = session::clock::now();
+      for (session* s : ctx.sessions) {
+        if (s->deadline() <= now) s->expire();
+      }
+      if (!(stopping && ctx.sessions.empty())) sweep(tick);
+    });
+  }
+
   // Declared first so it is destroyed last: sessions destroyed together with
   // the io_context unregister themselves from it.
   connection_context ctx;
   asio::io_context ioc{1};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard{
-      ioc.get_executor()};
+  asio::steady_timer sweeper{ioc};
+  bool stopping = false;
   std::shared_ptr<listener> accept_loop;
   std::thread thread;
 };
+
+namespace {
+
+// A quarter of the smallest timeout, between 10 ms and 250 ms: deadlines are
+// enforced within that much of their time.
+std::chrono::milliseconds sweep_tick(const server_options& o) {
+  const auto smallest = std::min({o.request_timeout, o.idle_timeout, o.write_timeout,
+                                  o.linger_timeout});
+  return std::clamp(smallest / 4, std::chrono::milliseconds{10}, std::chrono::milliseconds{250});
+}
+
+}  // namespace
 
 asio::ip::address resolve_host(const std::string& host) {
   std::string h = host;
@@ -103,8 +132,10 @@ tcp::endpoint server::bind() {
 void server::start(std::function<void()> on_stopped) {
   on_stopped_ = std::move(on_stopped);
   running_workers_.store(workers_.size());
+  const auto tick = sweep_tick(options_);
   for (auto& w : workers_) {
     w->accept_loop->start();
+    w->sweep(tick);
     w->thread = std::thread([this, wp = w.get()] {
       wp->ioc.run();
       if (running_workers_.fetch_sub(1) == 1 && on_stopped_) on_stopped_();
@@ -117,7 +148,7 @@ void server::stop_accepting() {
     asio::post(w->ioc, [wp = w.get()] {
       if (wp->accept_loop) wp->accept_loop->stop();
       for (session* s : wp->ctx.sessions) s->shutdown();
-      wp->guard.reset();
+      wp->stopping = true;
     });
   }
 }

@@ -1,32 +1,26 @@
-// The life of a connection: read, parse, answer, write, repeat; quiet
-// close on end of stream, reset or timeout.
+// The life of a connection: wait until readable, read into the worker's
+// buffer, parse and answer, write, repeat; quiet close on end of stream,
+// reset or deadline.
 #include "badges_health/http/session.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/bind_handler.hpp>
-#include <boost/beast/http/error.hpp>
-
-#include "badges_health/http/http_error.hpp"
-#include "badges_health/http/response_writer.hpp"
 
 namespace badges_health::http {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr std::size_t read_chunk = 4096;
 // Bytes discarded while lingering before we give up and close hard.
 constexpr std::size_t max_linger_bytes = 64 * 1024;
 
 }  // namespace
 
 session::session(asio::ip::tcp::socket&& socket, connection_context& ctx)
-    : stream_(std::move(socket)), ctx_(ctx) {
+    : socket_(std::move(socket)), ctx_(ctx), processor_(ctx.options, ctx.middleware, &ctx.metrics) {
   registry_pos_ = ctx_.sessions.insert(ctx_.sessions.end(), this);
 }
 
@@ -36,176 +30,122 @@ session::~session() {
 }
 
 void session::start() {
-  beast::error_code ec;
-  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-  request_deadline_ = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
-  do_read();
+  boost::system::error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  // The first request's read budget starts at accept.
+  request_deadline_ = clock::now() + ctx_.options.request_timeout;
+  wait_readable();
 }
 
 void session::shutdown() {
   shutting_down_ = true;
-  if (phase_ == phase::reading && idle()) {
-    // Waiting for a keep-alive request that may never come: close now.
-    stream_.cancel();
-  }
+  // Waiting for a keep-alive request that may never come: close now.
+  if (phase_ == phase::reading && processor_.idle()) close();
 }
 
-void session::do_read() {
+void session::expire() {
+  spdlog::debug("connection closed at its deadline");
+  close();
+}
+
+void session::wait_readable() {
   phase_ = phase::reading;
-  if (idle() && !first_request_) {
-    stream_.expires_after(ctx_.options.idle_timeout);
-  } else {
-    // One budget for the whole request, however it is dripped in. The first
-    // request's budget starts at accept.
-    stream_.expires_at(request_deadline_);
-  }
-  stream_.async_read_some(in_.prepare(read_chunk),
-                          beast::bind_front_handler(&session::on_read, shared_from_this()));
+  // No buffer is held while waiting: an idle connection costs only the
+  // session object. Idle keep-alive waits get the idle timeout; a request
+  // in progress (or the first one) has one budget however it is dripped in.
+  deadline_ = processor_.idle() && !processor_.first_request()
+                  ? clock::now() + ctx_.options.idle_timeout
+                  : request_deadline_;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       self->on_readable(ec);
+                     });
 }
 
-void session::on_read(beast::error_code ec, std::size_t bytes) {
+void session::on_readable(boost::system::error_code ec) {
+  if (ec || phase_ == phase::closed) return close();
+  const std::size_t n = socket_.read_some(asio::buffer(ctx_.read_buffer), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
   if (ec) {
-    // End of stream, reset, timeout, or cancelled by shutdown: all quiet.
+    // End of stream or reset: quiet.
     spdlog::debug("connection closed while reading: {}", ec.message());
     return close();
   }
-  in_.commit(bytes);
-  process();
+  const auto started_before = processor_.requests_started();
+  processor_.receive(std::string_view(ctx_.read_buffer.data(), n), shutting_down_);
+  // A request other than the first began and is still incomplete: its own
+  // read budget starts now (the first one's started at accept).
+  if (processor_.requests_started() > std::max<std::uint64_t>(started_before, 1)) {
+    request_deadline_ = clock::now() + ctx_.options.request_timeout;
+  }
+  after_processing();
 }
 
-void session::process() {
-  while (!closing_ && queued_ < ctx_.options.max_pipelined && in_.size() > 0) {
-    if (!parser_) {
-      parser_.emplace();
-      parser_->header_limit(static_cast<std::uint32_t>(ctx_.options.max_header_bytes));
-      if (!first_request_) {
-        request_deadline_ = std::chrono::steady_clock::now() + ctx_.options.request_timeout;
-      }
-    }
-    beast::error_code ec;
-    const std::size_t used = parser_->put(in_.data(), ec);
-    in_.consume(used);
-    if (ec == bhttp::error::need_more) break;
-    if (ec) {
-      reject_parse_error(ec);
-      break;
-    }
-    if (!parser_->is_header_done()) break;
-    answer_current();
-  }
-
-  if (!out_.empty()) return do_write();
-  if (closing_) return do_linger();
-  if (shutting_down_ && idle()) return close();
-  do_read();
-}
-
-void session::answer_current() {
-  const auto& req = parser_->get();
-  if (parser_->chunked() || parser_->content_length().value_or(0) > 0 ||
-      req.find(bhttp::field::transfer_encoding) != req.end()) {
-    return reject(http_error::body_not_allowed());
-  }
-  if (req.target().size() > ctx_.options.max_target_bytes) {
-    return reject(http_error::target_too_long());
-  }
-
-  const auto started = std::chrono::steady_clock::now();
-  std::size_t route = 0;
-  response res = ctx_.middleware.handle(req.method(), req.method_string(), req.target(),
-                                        req.version(), &req, route);
-  const bool keep_alive = req.keep_alive() && !res.close && !shutting_down_;
-  write_response(res, write_options{req.method() == bhttp::verb::head, keep_alive, req.version()},
-                 out_);
-  const auto took = std::chrono::steady_clock::now() - started;
-  ctx_.metrics.record(route, req.method(), static_cast<unsigned>(res.status), took);
-  if (ctx_.options.access_log) {
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
-    spdlog::info("access {} {} HTTP/{}.{} {} {}us", req.method_string(), req.target(),
-                 req.version() / 10, req.version() % 10, static_cast<unsigned>(res.status), micros);
-  }
-  ++queued_;
-  first_request_ = false;
-  parser_.reset();
-  if (!keep_alive) closing_ = true;
-}
-
-void session::reject(const http_error& e) {
-  spdlog::debug("rejecting request: {} {}", e.code(), e.what());
-  const response res = error_middleware::to_response(e);
-  ctx_.metrics.record(ctx_.middleware.router().paths_size(),
-                      parser_ ? parser_->get().method() : bhttp::verb::unknown,
-                      static_cast<unsigned>(res.status), std::chrono::nanoseconds{0});
-  // A HEAD request rejected after its start line still gets no body.
-  const bool head = parser_ && parser_->get().method() == bhttp::verb::head;
-  write_response(res, write_options{head, false, 11}, out_);
-  ++queued_;
-  parser_.reset();
-  closing_ = true;
-}
-
-void session::reject_parse_error(beast::error_code ec) {
-  if (ec == bhttp::error::header_limit) {
-    // A request line that alone exceeds the header limit is a long target
-    // (414); otherwise the header fields are too large (431).
-    const auto& req = parser_->get();
-    const bool start_line_parsed = !req.method_string().empty();
-    const bool long_target = start_line_parsed
-                                 ? req.target().size() > ctx_.options.max_target_bytes
-                                 : true;
-    return reject(long_target ? http_error::target_too_long() : http_error::header_too_large());
-  }
-  if (ec == bhttp::error::bad_transfer_encoding) return reject(http_error::body_not_allowed());
-  reject(http_error::bad_request("malformed request: " + ec.message()));
+void session::after_processing() {
+  if (!processor_.output().empty()) return do_write();
+  if (processor_.closing()) return do_linger();
+  if (shutting_down_ && processor_.idle()) return close();
+  wait_readable();
 }
 
 void session::do_write() {
   phase_ = phase::writing;
-  stream_.expires_after(ctx_.options.write_timeout);
-  asio::async_write(stream_, asio::buffer(out_),
-                    beast::bind_front_handler(&session::on_write, shared_from_this()));
+  deadline_ = clock::now() + ctx_.options.write_timeout;
+  asio::async_write(socket_, asio::buffer(processor_.output()),
+                    [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                      self->on_write(ec, n);
+                    });
 }
 
-void session::on_write(beast::error_code ec, std::size_t) {
-  if (ec) {
+void session::on_write(boost::system::error_code ec, std::size_t) {
+  if (ec || phase_ == phase::closed) {
     spdlog::debug("connection closed while writing: {}", ec.message());
     return close();
   }
-  out_.clear();
-  queued_ = 0;
-  if (closing_) return do_linger();
-  process();
+  processor_.written();
+  if (processor_.closing()) return do_linger();
+  const auto started_before = processor_.requests_started();
+  processor_.process(shutting_down_);
+  if (processor_.requests_started() > started_before) {
+    request_deadline_ = clock::now() + ctx_.options.request_timeout;
+  }
+  after_processing();
 }
 
 void session::do_linger() {
   // Half-close and drain what the client still sends, so that closing with
   // unread bytes does not reset the connection before it reads our answer.
   phase_ = phase::lingering;
-  beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) return close();
-  stream_.expires_after(ctx_.options.linger_timeout);
-  linger_read();
+  deadline_ = clock::now() + ctx_.options.linger_timeout;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code wec) {
+                       self->on_linger_readable(wec);
+                     });
 }
 
-void session::linger_read() {
-  stream_.async_read_some(asio::buffer(discard_),
-                          beast::bind_front_handler(&session::on_linger, shared_from_this()));
-}
-
-void session::on_linger(beast::error_code ec, std::size_t bytes) {
-  lingered_ += bytes;
-  if (ec || lingered_ > max_linger_bytes) return close();
-  linger_read();
+void session::on_linger_readable(boost::system::error_code ec) {
+  if (ec || phase_ == phase::closed) return close();
+  const std::size_t n = socket_.read_some(asio::buffer(ctx_.read_buffer), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+  lingered_ += n;
+  if (lingered_ > max_linger_bytes) return close();
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code wec) {
+                       self->on_linger_readable(wec);
+                     });
 }
 
 void session::close() {
   if (phase_ == phase::closed) return;
   phase_ = phase::closed;
-  stream_.expires_never();
-  beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  stream_.socket().close(ec);
+  deadline_ = clock::time_point::max();
+  boost::system::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
 }
 
 }  // namespace badges_health::http

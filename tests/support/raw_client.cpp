@@ -1,7 +1,13 @@
 // Blocking test client over real sockets, with poll()-based timeouts.
 #include "support/raw_client.hpp"
 
+#include <linux/sockios.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -55,20 +61,18 @@ std::optional<http_response> raw_client::read_response(bool head, std::chrono::m
 }
 
 bool raw_client::closed_by_peer(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0 || !wait_readable(left)) return false;
-    char buf[4096];
-    boost::system::error_code ec;
-    socket_.read_some(asio::buffer(buf), ec);
-    if (ec) return true;  // EOF or reset
-  }
+  const auto outcome = read_until_close(timeout);
+  return outcome.closed && outcome.bytes.empty();
 }
 
 std::string raw_client::read_all(std::chrono::milliseconds timeout) {
-  std::string out(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  return read_until_close(timeout).bytes;
+}
+
+raw_client::read_outcome raw_client::read_until_close(std::chrono::milliseconds timeout) {
+  // Bytes already buffered by read_response count as received.
+  read_outcome out{std::string(static_cast<const char*>(buffer_.data().data()), buffer_.size()),
+                   false};
   buffer_.consume(buffer_.size());
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -78,14 +82,68 @@ std::string raw_client::read_all(std::chrono::milliseconds timeout) {
     char buf[4096];
     boost::system::error_code ec;
     const auto n = socket_.read_some(asio::buffer(buf), ec);
-    if (ec) return out;
-    out.append(buf, n);
+    if (ec) {
+      out.closed = true;  // EOF or reset
+      return out;
+    }
+    out.bytes.append(buf, n);
+  }
+}
+
+namespace {
+
+// The receive queue of the connection from local port `local` to remote
+// port `remote`, per /proc/net/tcp{,6}; nullopt if it is not listed.
+std::optional<unsigned long> receive_queue(unsigned short local, unsigned short remote) {
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // column titles
+    while (std::getline(in, line)) {
+      // "sl: local_address rem_address st tx_queue:rx_queue ..."
+      std::istringstream fields(line);
+      std::string slot, local_addr, remote_addr, state, queues;
+      if (!(fields >> slot >> local_addr >> remote_addr >> state >> queues)) continue;
+      const auto port_of = [](const std::string& addr) {
+        return std::stoul(addr.substr(addr.rfind(':') + 1), nullptr, 16);
+      };
+      if (port_of(local_addr) != local || port_of(remote_addr) != remote) continue;
+      return std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool raw_client::wait_until_read_by_peer(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto local = socket_.local_endpoint().port();
+  const auto remote = socket_.remote_endpoint().port();
+  for (;;) {
+    // Our send queue (unsent plus unacknowledged bytes) is empty once the
+    // peer's kernel has everything.
+    int unacked = -1;
+    const bool delivered =
+        ::ioctl(socket_.native_handle(), SIOCOUTQ, &unacked) == 0 && unacked == 0;
+    if (delivered && receive_queue(remote, local) == 0ul) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    // Polling: the kernel offers no event for "the peer read it".
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
 }
 
 void raw_client::close() {
   boost::system::error_code ec;
   socket_.close(ec);
+}
+
+std::unique_ptr<raw_client> try_connect(unsigned short port, const std::string& host) {
+  try {
+    return std::make_unique<raw_client>(port, host);
+  } catch (const boost::system::system_error&) {
+    return nullptr;
+  }
 }
 
 std::optional<http_response> request(unsigned short port, const std::string& method,

@@ -9,6 +9,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -30,6 +31,18 @@ class raw_client {
   bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   /// Raw bytes received until close or timeout.
   std::string read_all(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// What arrived before the peer closed (EOF or reset), or before `timeout`
+  /// passed; `closed` says which of the two ended the wait.
+  struct read_outcome {
+    std::string bytes;
+    bool closed;
+  };
+  read_outcome read_until_close(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  /// Waits until the peer application has read every byte sent on this
+  /// connection (delivered, and its kernel receive queue for the connection
+  /// is empty; read from /proc/net/tcp, so Linux only). Lets a test know a
+  /// partial request has reached the server before acting on it.
+  bool wait_until_read_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(5));
   void close();
   boost::asio::ip::tcp::socket& socket() { return socket_; }
 
@@ -40,6 +53,10 @@ class raw_client {
   boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
 };
+
+/// A connection to `port`, or nullptr when connecting fails (refused or
+/// reset), for tests that expect the server to turn connections away.
+std::unique_ptr<raw_client> try_connect(unsigned short port, const std::string& host = "127.0.0.1");
 
 /// One request on a fresh connection: "GET /status HTTP/1.1" etc.
 std::optional<http_response> request(unsigned short port, const std::string& method,

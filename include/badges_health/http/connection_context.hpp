@@ -3,6 +3,7 @@
 // process-wide connection counter.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <list>
@@ -22,6 +23,10 @@ struct connection_context {
   request_metrics& metrics;
   /// Live sessions of this worker; only the worker's thread touches it.
   std::list<session*> sessions;
+  /// Where this worker's sessions read into; bytes that do not complete a
+  /// request are copied out to the session, so no connection holds a
+  /// buffer while it waits.
+  std::array<char, 16 * 1024> read_buffer{};
 };
 
 }  // namespace badges_health::http

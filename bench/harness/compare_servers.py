@@ -1,0 +1,693 @@
+"""badges-health against nginx answering the same /status on one machine.
+
+Each scenario starts both servers fresh, pinned to one CPU, warms them up,
+then runs rounds that alternate between them (badges-health, nginx,
+badges-health, nginx...) with wrk pinned to another CPU. Every metric is the
+median over rounds. The Markdown table goes to stdout and to the results
+file. bench/run builds the binary and calls this; see bench/README.md."""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import first_response
+import proc_stats
+import servers
+import status_client
+from processes import ChildProcesses, wait_exit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.dirname(HERE)
+REPORT_LUA = os.path.join(BENCH, "wrk", "report.lua")
+PIPELINE_LUA = os.path.join(BENCH, "wrk", "pipeline.lua")
+NGINX_TEMPLATE = os.path.join(BENCH, "nginx", "status.conf.in")
+IDLE_HELPER = os.path.join(HERE, "idle_connections.py")
+PYTHON = "/usr/bin/python3"
+MIB = 1024.0
+
+# badges-health and nginx both close a keep-alive connection idle for 75 s;
+# the idle scenario must finish a round well inside that.
+IDLE_ROUND_LIMIT_S = 60
+
+
+# --------------------------------------------------------------------------
+# Options
+
+def parse_duration(text):
+    match = re.fullmatch(r"(\d+)(s|m)?", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected whole seconds like 10s or 1m, got {text!r}")
+    return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
+SCENARIOS = ("startup", "keepalive", "pipeline", "idle", "close")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="3 rounds of 3s, 5 starts: a couple of minutes")
+    parser.add_argument("--rounds", type=int, help="rounds per scenario (default 5; quick 3)")
+    parser.add_argument("--duration", type=parse_duration,
+                        help="wrk run per server per round, e.g. 10s (default 10s; quick 3s)")
+    parser.add_argument("--warmup", type=parse_duration,
+                        help="wrk warm-up per server per scenario (default 2s; quick 1s)")
+    parser.add_argument("--starts", type=int,
+                        help="exec-to-first-200 samples per server (default 7; quick 5)")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--pipeline-depth", type=int, default=16)
+    parser.add_argument("--idle-connections", type=int, default=10000)
+    parser.add_argument("--probe-connections", type=int, default=4,
+                        help="wrk connections probing while the idle ones are held")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS),
+                        help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    parser.add_argument("--server-cpu", type=int, default=0)
+    parser.add_argument("--client-cpu", type=int, default=1)
+    parser.add_argument("--binary", required=True, help="the badges-health Release binary")
+    parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--results", default=os.path.join(BENCH, "results", "latest.md"))
+    parser.add_argument("--workdir", help="temporary files (default: a new temp dir)")
+    parser.add_argument("--command", help="how the run was invoked, for the results file")
+    args = parser.parse_args(argv)
+
+    quick = args.quick
+    args.rounds = args.rounds or (3 if quick else 5)
+    args.duration = args.duration or (3 if quick else 10)
+    args.warmup = args.warmup if args.warmup is not None else (1 if quick else 2)
+    args.starts = args.starts or (5 if quick else 7)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"--scenarios: unknown {', '.join(sorted(unknown))}")
+    if args.rounds < 1 or args.starts < 1 or args.duration < 1:
+        parser.error("--rounds, --starts and --duration must be at least 1")
+    if "idle" in args.scenarios and args.duration > IDLE_ROUND_LIMIT_S - 10:
+        parser.error(f"--duration: the idle scenario needs rounds under "
+                     f"{IDLE_ROUND_LIMIT_S - 10}s (servers drop idle connections at 75s)")
+    cpus = os.sched_getaffinity(0)
+    for name in ("server_cpu", "client_cpu"):
+        if getattr(args, name) not in cpus:
+            parser.error(f"--{name.replace('_', '-')}: CPU {getattr(args, name)} is not "
+                         f"available (have {sorted(cpus)})")
+    return args
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# One wrk run
+
+class Load:
+    """The wrk side of a scenario."""
+
+    def __init__(self, connections, script, script_args=(), headers=()):
+        self.connections = connections
+        self.script = script
+        self.script_args = list(script_args)
+        self.headers = list(headers)
+
+
+def run_wrk(children, cpu, server_cpu, server, load, duration):
+    """Runs wrk against `server` and returns its numbers plus the server's
+    CPU time, the largest RSS seen during the run, wrk's own CPU use and how
+    much of the server's CPU went to other processes."""
+    argv = ["wrk", "-t1", f"-c{load.connections}", f"-d{duration}s", "--latency",
+            "--timeout", "5s", "-s", load.script]
+    for header in load.headers:
+        argv += ["-H", header]
+    argv.append(server.url)
+    if load.script_args:
+        argv += ["--"] + [str(a) for a in load.script_args]
+
+    pids = server.pids()
+    cpu_before = proc_stats.total(proc_stats.cpu_seconds, pids)
+    core_before = proc_stats.cpu_busy_seconds(server_cpu)
+    began = time.monotonic()
+    proc = children.start(argv, cpu=cpu, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = began + duration + 30
+    peak_rss = 0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            children.stop(proc.pid, signal.SIGKILL, grace=1.0)
+            raise RuntimeError(f"wrk did not finish within {duration + 30}s")
+        peak_rss = max(peak_rss, proc_stats.total(proc_stats.rss_kib, pids))
+        time.sleep(0.2)
+    wall = time.monotonic() - began
+    cpu_after = proc_stats.total(proc_stats.cpu_seconds, pids)
+    core_after = proc_stats.cpu_busy_seconds(server_cpu)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    children.forget(proc.pid)
+    out = proc.stdout.read().decode("utf-8", "replace")
+    err = proc.stderr.read().decode("utf-8", "replace")
+    proc.stdout.close()
+    proc.stderr.close()
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", out, re.MULTILINE)
+    if proc.returncode != 0 or not match:
+        raise RuntimeError(f"wrk failed ({' '.join(argv)}):\n{out}{err}")
+    result = json.loads(match.group(1))
+    requests = max(result["requests"], 1)
+    seconds = result["duration_us"] / 1e6
+    return {
+        "rps": result["requests"] / seconds,
+        "p50_ms": result["p50_us"] / 1000.0,
+        "p99_ms": result["p99_us"] / 1000.0,
+        "cpu_us_per_req": (cpu_after - cpu_before) * 1e6 / requests,
+        "server_cpu_pct": (cpu_after - cpu_before) * 100.0 / wall,
+        "client_cpu_pct": (usage.ru_utime + usage.ru_stime) * 100.0 / seconds,
+        "other_cpu_pct": max(0.0, (core_after - core_before) - (cpu_after - cpu_before)) * 100.0
+                         / wall,
+        "rss_peak_mib": peak_rss / MIB,
+        "errors": sum(result["errors"].values()),
+        "requests": result["requests"],
+        "reachable_pct": result["reachable_pct"],
+    }
+
+
+# --------------------------------------------------------------------------
+# Idle connections held by the helper process
+
+class IdleConnections:
+    def __init__(self, children, cpu, port, count):
+        self._children = children
+        self._proc = children.start(
+            [PYTHON, "-B", IDLE_HELPER, "--port", str(port), "--count", str(count)], cpu=cpu,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def _line(self, timeout):
+        readable, _, _ = select.select([self._proc.stdout], [], [], timeout)
+        if not readable:
+            raise RuntimeError(f"idle connection helper silent for {timeout:.0f}s")
+        line = self._proc.stdout.readline().strip()
+        if not line:
+            raise RuntimeError("idle connection helper exited early")
+        return line
+
+    def wait_ready(self):
+        """Returns (opened, failed, seconds)."""
+        fields = dict(f.split("=") for f in self._line(90.0).split()[1:])
+        return int(fields["opened"]), int(fields["failed"]), float(fields["seconds"])
+
+    def finish(self):
+        """Connections still open; then the helper closes them and exits."""
+        self._proc.stdin.write("check\n")
+        self._proc.stdin.flush()
+        still_open = int(self._line(30.0).split()[1])
+        self._proc.stdin.close()
+        wait_exit(self._proc.pid, 30.0)  # it closes every connection, then exits
+        self._children.stop(self._proc.pid, signal.SIGKILL, grace=1.0)
+        self._proc.stdout.close()
+        return still_open
+
+    def abandon(self):
+        self._children.stop(self._proc.pid, signal.SIGKILL, grace=0.5)
+
+
+# --------------------------------------------------------------------------
+# Scenarios
+
+class Bench:
+    def __init__(self, args, children, workdir):
+        self.args = args
+        self.children = children
+        self.workdir = workdir
+        self.kinds = [servers.BadgesHealth(args.binary), servers.Nginx(args.nginx, NGINX_TEMPLATE)]
+        # samples[scenario][metric][server name] -> list of per-round values
+        self.samples = {}
+        self.notes = []
+        self.response_sizes = {}
+        self.current_title = ""
+        # (server, scenario title) -> largest share of latency samples that
+        # wrk's percentile() could not reach in one run (see wrk/report.lua)
+        self.unreachable = {}
+
+    def record(self, scenario, server_name, values):
+        per_metric = self.samples.setdefault(scenario, {})
+        for metric, value in values.items():
+            per_metric.setdefault(metric, {}).setdefault(server_name, []).append(value)
+
+    def wrk(self, server, load, duration):
+        values = run_wrk(self.children, self.args.client_cpu, self.args.server_cpu, server, load,
+                         duration)
+        if values["reachable_pct"] < 99.99:
+            where = (server.name, self.current_title)
+            self.unreachable[where] = max(self.unreachable.get(where, 0.0),
+                                          100.0 - values["reachable_pct"])
+        return values
+
+    def start_servers(self, capacity):
+        started = []
+        try:
+            for kind in self.kinds:
+                started.append(servers.start(
+                    self.children, kind, capacity, self.workdir, self.args.server_cpu,
+                    os.path.join(self.workdir, f"{kind.name}.log")))
+        except Exception:
+            for server in started:
+                servers.stop(self.children, server)
+            raise
+        for server in started:
+            response = status_client.fetch_status(server.port)
+            self.response_sizes.setdefault(server.name, len(response))
+        return started
+
+    def load_scenario(self, key, title, load, capacity=0):
+        args = self.args
+        log(f"== {title}")
+        self.current_title = title
+        running = self.start_servers(capacity)
+        try:
+            for server in running:
+                if args.warmup:
+                    self.wrk(server, load, args.warmup)
+            for r in range(args.rounds):
+                for server in running:
+                    values = self.wrk(server, load, args.duration)
+                    self.record(key, server.name, values)
+                    log(f"   round {r + 1}/{args.rounds} {server.name:13} "
+                        f"{values['rps']:>10,.0f} req/s  p50 {values['p50_ms']:.3f} ms  "
+                        f"p99 {values['p99_ms']:.3f} ms  {values['cpu_us_per_req']:.2f} us/req"
+                        f"  errors {values['errors']}")
+        finally:
+            for server in running:
+                servers.stop(self.children, server)
+
+    def idle_scenario(self):
+        args = self.args
+        count = args.idle_connections
+        title = f"{count:,} idle keep-alive connections + {args.probe_connections} probing"
+        log(f"== {title}")
+        self.current_title = title
+        probe = Load(args.probe_connections, REPORT_LUA)
+        running = self.start_servers(count + 256)
+        try:
+            for server in running:
+                if args.warmup:
+                    self.wrk(server, probe, args.warmup)
+            for r in range(args.rounds):
+                for server in running:
+                    values = self.idle_round(server, probe, count)
+                    self.record("idle", server.name, values)
+                    log(f"   round {r + 1}/{args.rounds} {server.name:13} "
+                        f"{values['held_open']:,} held, "
+                        f"RSS {values['rss_idle_conns_mib']:.1f} MiB, probe p50 {values['p50_ms']:.3f} ms p99 {values['p99_ms']:.3f} ms")
+        finally:
+            for server in running:
+                servers.stop(self.children, server)
+
+    def idle_round(self, server, probe, count):
+        args = self.args
+        helper = IdleConnections(self.children, args.client_cpu, server.port, count)
+        try:
+            opened, failed, seconds = helper.wait_ready()
+            time.sleep(0.5)  # let the server settle after the burst of accepts
+            pids = server.pids()
+            rss = proc_stats.total(proc_stats.rss_kib, pids) / MIB
+            pss = proc_stats.total(proc_stats.pss_kib, pids) / MIB
+            values = self.wrk(server, probe, args.duration)
+            held = helper.finish()
+        except Exception:
+            helper.abandon()
+            raise
+        if failed:
+            self.notes.append(f"idle: {server.name} refused or dropped {failed} of {count} "
+                              f"connections while they were opened")
+        return {
+            "rss_idle_conns_mib": rss,
+            "pss_idle_conns_mib": pss,
+            "p50_ms": values["p50_ms"],
+            "p99_ms": values["p99_ms"],
+            "rps": values["rps"],
+            "cpu_us_per_req": values["cpu_us_per_req"],
+            "other_cpu_pct": values["other_cpu_pct"],
+            "held_open": held,
+            "opened": opened,
+            "open_seconds": seconds,
+            "errors": values["errors"],
+        }
+
+    def startup_scenario(self):
+        """Exec to first 200, then idle memory of the freshly started server."""
+        args = self.args
+        log(f"== exec to first 200 and idle memory ({args.starts} starts each)")
+        for i in range(args.starts):
+            for kind in self.kinds:
+                port = servers.free_port()
+                argv = kind.command(port, 0, self.workdir)
+                pid, ms = first_response.spawn_and_time(
+                    argv, kind.environment(), port, args.server_cpu, timeout=10.0,
+                    on_spawn=self.children.adopt)
+                try:
+                    rss, pss = self.idle_memory(kind, pid, port)
+                finally:
+                    self.children.stop(pid, kind.stop_signal, grace=5.0)
+                self.record("startup", kind.name,
+                            {"first_200_ms": ms, "rss_idle_mib": rss, "pss_idle_mib": pss})
+                log(f"   start {i + 1}/{args.starts} {kind.name:13} first 200 after "
+                    f"{ms:.2f} ms, idle RSS {rss:.1f} MiB")
+
+    @staticmethod
+    def idle_memory(kind, pid, port):
+        """RSS and PSS (MiB) after a hundred requests on one connection and a
+        moment of rest: what a server costs while balancers probe it."""
+        with socket.create_connection(("127.0.0.1", port), timeout=2.0) as sock:
+            for _ in range(100):
+                status_client.fetch_status(port, sock=sock)
+        time.sleep(0.3)
+        pids = kind.pids(pid)
+        return (proc_stats.total(proc_stats.rss_kib, pids) / MIB,
+                proc_stats.total(proc_stats.pss_kib, pids) / MIB)
+
+    def run(self):
+        args = self.args
+        for key in args.scenarios:
+            if key == "startup":
+                self.startup_scenario()
+            elif key == "keepalive":
+                self.load_scenario(key, f"{args.connections} keep-alive connections",
+                                   Load(args.connections, REPORT_LUA))
+            elif key == "pipeline":
+                self.load_scenario(
+                    key, f"{args.pipeline_depth}-deep pipelining on {args.connections} connections",
+                    Load(args.connections, PIPELINE_LUA, [args.pipeline_depth]))
+            elif key == "close":
+                self.load_scenario(key, f"new connection per request ({args.connections} at once)",
+                                   Load(args.connections, REPORT_LUA,
+                                        headers=["Connection: close"]))
+            elif key == "idle":
+                self.idle_scenario()
+
+
+# --------------------------------------------------------------------------
+# Report
+
+BADGES, NGINX = "badges-health", "nginx"
+
+
+def fmt_number(value, unit):
+    if unit == "req/s":
+        return f"{value:,.0f}"
+    if unit == "ms":
+        return f"{value:.3f} ms"
+    if unit == "us":
+        return f"{value:.2f} µs"
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    if unit == "%":
+        return f"{value:.0f} %"
+    return f"{value:,.0f}"
+
+
+class Row:
+    def __init__(self, scenario, metric_label, key, unit, combine=statistics.median,
+                 target=None):
+        self.scenario = scenario
+        self.metric_label = metric_label
+        self.key = key
+        self.unit = unit
+        self.combine = combine
+        self.target = target  # (description, predicate(badges, nginx, ratio) -> bool)
+
+
+OTHER_WORK = "other processes on the server's CPU"
+
+
+def rows_for(args):
+    c, d = args.connections, args.pipeline_depth
+    n = f"{args.idle_connections:,}"
+    return {
+        "startup": [
+            Row("start", "exec to first 200 (median of starts)", "first_200_ms", "ms",
+                target=("exec to first 200 ≤ 10 ms", lambda b, x, r: b <= 10.0)),
+            Row("start", "idle RSS after start", "rss_idle_mib", "MiB",
+                target=("idle RSS ≤ 8 MiB", lambda b, x, r: b <= 8.0)),
+            Row("start", "idle PSS after start", "pss_idle_mib", "MiB"),
+        ],
+        "keepalive": [
+            Row(f"{c} keep-alive", "requests/s", "rps", "req/s"),
+            Row(f"{c} keep-alive", "p50 latency", "p50_ms", "ms"),
+            Row(f"{c} keep-alive", "p99 latency", "p99_ms", "ms",
+                target=("p99 at keep-alive ≤ nginx", lambda b, x, r: r <= 1.0)),
+            Row(f"{c} keep-alive", "server CPU per request", "cpu_us_per_req", "us",
+                target=("CPU per request at keep-alive ≤ 1.0× nginx", lambda b, x, r: r <= 1.0)),
+            Row(f"{c} keep-alive", "RSS under load (peak)", "rss_peak_mib", "MiB"),
+            Row(f"{c} keep-alive", "server CPU busy", "server_cpu_pct", "%"),
+            Row(f"{c} keep-alive", "wrk CPU busy", "client_cpu_pct", "%"),
+            Row(f"{c} keep-alive", OTHER_WORK, "other_cpu_pct", "%"),
+            Row(f"{c} keep-alive", "errors (all rounds)", "errors", "", combine=sum),
+        ],
+        "pipeline": [
+            Row(f"{d}-deep pipelined", "requests/s", "rps", "req/s",
+                target=("pipelined req/s ≥ nginx", lambda b, x, r: r >= 1.0)),
+            Row(f"{d}-deep pipelined", f"p50 latency per batch of {d}", "p50_ms", "ms"),
+            Row(f"{d}-deep pipelined", f"p99 latency per batch of {d}", "p99_ms", "ms"),
+            Row(f"{d}-deep pipelined", "server CPU per request", "cpu_us_per_req", "us"),
+            Row(f"{d}-deep pipelined", "server CPU busy", "server_cpu_pct", "%"),
+            Row(f"{d}-deep pipelined", "wrk CPU busy", "client_cpu_pct", "%"),
+            Row(f"{d}-deep pipelined", OTHER_WORK, "other_cpu_pct", "%"),
+            Row(f"{d}-deep pipelined", "errors (all rounds)", "errors", "", combine=sum),
+        ],
+        "close": [
+            Row("connection per request", "requests/s", "rps", "req/s"),
+            Row("connection per request", "p50 latency", "p50_ms", "ms"),
+            Row("connection per request", "p99 latency", "p99_ms", "ms"),
+            Row("connection per request", "server CPU per request", "cpu_us_per_req", "us"),
+            Row("connection per request", "server CPU busy", "server_cpu_pct", "%"),
+            Row("connection per request", "wrk CPU busy", "client_cpu_pct", "%"),
+            Row("connection per request", OTHER_WORK, "other_cpu_pct", "%"),
+            Row("connection per request", "errors (all rounds)", "errors", "", combine=sum),
+        ],
+        "idle": [
+            Row(f"{n} idle", f"RSS with {n} idle connections", "rss_idle_conns_mib", "MiB",
+                target=(f"RSS with {n} idle connections ≤ 64 MiB", lambda b, x, r: b <= 64.0)),
+            Row(f"{n} idle", f"PSS with {n} idle connections", "pss_idle_conns_mib", "MiB"),
+            Row(f"{n} idle", "probe p50 latency", "p50_ms", "ms"),
+            Row(f"{n} idle", "probe p99 latency", "p99_ms", "ms",
+                target=(f"probe p99 with {n} idle connections < 5 ms",
+                        lambda b, x, r: b < 5.0)),
+            Row(f"{n} idle", "probe requests/s", "rps", "req/s"),
+            Row(f"{n} idle", "server CPU per request", "cpu_us_per_req", "us"),
+            Row(f"{n} idle", OTHER_WORK, "other_cpu_pct", "%"),
+            Row(f"{n} idle", "connections still open at the end (fewest)", "held_open", "",
+                combine=min),
+            Row(f"{n} idle", "probe errors (all rounds)", "errors", "", combine=sum),
+        ],
+    }
+
+
+def contention_notes(bench, all_rows):
+    """A warning per scenario where other work took a real share of the
+    server's CPU."""
+    notes = []
+    for key in bench.args.scenarios:
+        values = [v for per_server in bench.samples.get(key, {}).get("other_cpu_pct", {}).values()
+                  for v in per_server]
+        if values and statistics.median(values) >= 10.0:
+            notes.append(f"- **{all_rows[key][0].scenario}: other processes used a median "
+                         f"{statistics.median(values):.0f} % of the server's CPU during the runs; "
+                         "treat req/s and latencies there as noisy.**")
+    return ["", "## Noise", ""] + notes if notes else []
+
+
+def build_report(bench, header_lines):
+    args = bench.args
+    table = ["| scenario | metric | badges-health | nginx | ratio | target |",
+             "|---|---|---:|---:|---:|---|"]
+    targets = []
+    rounds = []
+    all_rows = rows_for(args)
+    for key in args.scenarios:
+        samples = bench.samples.get(key, {})
+        for row in all_rows[key]:
+            per_server = samples.get(row.key, {})
+            if BADGES not in per_server or NGINX not in per_server:
+                continue
+            b = row.combine(per_server[BADGES])
+            x = row.combine(per_server[NGINX])
+            ratio = b / x if x else float("nan")
+            ratio_text = f"{ratio:.2f}×" if x else "–"
+            target_text = ""
+            if row.target:
+                description, passes = row.target
+                verdict = "PASS" if passes(b, x, ratio) else "FAIL"
+                target_text = f"{description}: **{verdict}**"
+                measured = (f"{ratio_text} ({fmt_number(b, row.unit)} vs "
+                            f"{fmt_number(x, row.unit)})" if "nginx" in description
+                            else fmt_number(b, row.unit))
+                targets.append(f"| {description} | {measured} | **{verdict}** |")
+            table.append(f"| {row.scenario} | {row.metric_label} | {fmt_number(b, row.unit)} | "
+                         f"{fmt_number(x, row.unit)} | {ratio_text} | {target_text} |")
+            rounds.append(f"| {row.scenario} | {row.metric_label} | "
+                          f"{', '.join(fmt_number(v, row.unit) for v in per_server[BADGES])} | "
+                          f"{', '.join(fmt_number(v, row.unit) for v in per_server[NGINX])} |")
+    lines = ["# badges-health vs nginx: GET /status", ""] + header_lines + ["", "## Results", ""]
+    lines += table
+    if targets:
+        lines += ["", "## Targets (made visible, not enforced)", "",
+                  "| target | measured | result |", "|---|---|---|"] + targets
+    lines += ["", "## How to read it", "",
+              "- Every value is the median over rounds (starts, for the start row); errors "
+              "are totals over rounds; ratio is badges-health / nginx.",
+              "- Server CPU per request: utime + stime from /proc/<pid>/stat (fields 14 and "
+              "15) before and after the wrk run, divided by the requests wrk completed; "
+              "nginx is master plus worker. Resolution: one clock tick "
+              f"({1000 // proc_stats.CLOCK_TICKS_PER_SECOND} ms) per run.",
+              "- RSS is VmRSS from /proc/<pid>/status; for nginx the master's and the "
+              "worker's are added, which counts their shared pages twice. PSS (from "
+              "smaps_rollup) splits shared pages between them and is the fairer sum.",
+              "- Latency percentiles are wrk's and include its coordinated-omission "
+              "correction: after a run, wrk adds synthetic samples for responses that took "
+              "longer than the average interval between requests on a connection.",
+              f"- Pipelined latencies are per batch of {args.pipeline_depth}: wrk times a "
+              "write of the whole batch to its last response. Its correction spaces the "
+              "synthetic samples by the time per response, not per batch, so it adds more "
+              "of them than a batch warrants: compare these between servers only.",
+              "- \"CPU busy\" is CPU time over wall time for one run: a server near 100 % "
+              "is the bottleneck; wrk near 100 % means the client limits req/s and the "
+              "CPU per request column is the comparison to trust.",
+              f"- \"{OTHER_WORK}\" is the busy time of CPU {args.server_cpu} (/proc/stat) "
+              "minus the server's own: other programs, interrupts and hypervisor steal. "
+              "Well above a few per cent, req/s and latency measure the machine's load as "
+              "much as the server; CPU per request stays comparable."]
+    lines += contention_notes(bench, all_rows)
+    notes = list(dict.fromkeys(bench.notes))
+    for (server, title), share in sorted(bench.unreachable.items()):
+        notes.append(f"{title}, {server}: in at least one run wrk's correction put {share:.2f} % "
+                     "of the latency samples below its smallest one; the percentiles are over "
+                     "the rest (bench/wrk/report.lua).")
+    if notes:
+        lines += ["", "## Notes from this run", ""] + [f"- {n}" for n in notes]
+    lines += ["", "## Per-round values", "",
+              "| scenario | metric | badges-health | nginx |", "|---|---|---|---|"] + rounds
+    return "\n".join(lines) + "\n"
+
+
+def command_output(argv):
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+        return (done.stdout + done.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def cmake_cache_value(binary, name):
+    cache = os.path.join(os.path.dirname(os.path.abspath(binary)), "CMakeCache.txt")
+    try:
+        with open(cache, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith(name + ":"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def load_average():
+    with open("/proc/loadavg", encoding="ascii") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def describe_machine(args, load_before, response_sizes):
+    cpu_model = "?"
+    with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    repo = os.path.dirname(BENCH)
+    commit = command_output(["git", "-C", repo, "rev-parse", "--short", "HEAD"]) or "?"
+    dirty = command_output(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"])
+    version = command_output([args.binary, "--version"]).splitlines()
+    nginx_version = command_output([args.nginx, "-v"]).replace("nginx version: ", "")
+    wrk_version = re.search(r"wrk \S+", command_output(["wrk", "-v"]))
+    cxx_flags = cmake_cache_value(args.binary, "CMAKE_CXX_FLAGS")
+    sizes = ", ".join(f"{name} {size} B" for name, size in sorted(response_sizes.items()))
+    lines = [
+        f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}",
+        f"- command: `{args.command or 'compare_servers.py ' + ' '.join(sys.argv[1:])}`",
+        f"- machine: `nproc` = {os.cpu_count()}, CPU {cpu_model}, Linux {platform.release()}; "
+        f"load average before {load_before}, after {load_average()}",
+        f"- badges-health: {version[0] if version else '?'} at {commit}"
+        f"{' with uncommitted changes' if dirty else ''}; "
+        f"CMAKE_BUILD_TYPE={cmake_cache_value(args.binary, 'CMAKE_BUILD_TYPE')}"
+        f"{', CMAKE_CXX_FLAGS=' + repr(cxx_flags) if cxx_flags not in ('', '?') else ''}; "
+        "`--threads 1 --host 127.0.0.1 --log-level warn`",
+        f"- nginx: {nginx_version or '?'}, 1 worker, access log off, bench/nginx/status.conf.in",
+        f"- client: {wrk_version.group(0) if wrk_version else 'wrk'}, 1 thread",
+        f"- pinning: servers on CPU {args.server_cpu}, wrk and helpers on CPU {args.client_cpu}",
+        f"- rounds: {args.rounds} × {args.duration} s per server per scenario after a "
+        f"{args.warmup} s warm-up, alternating badges-health, nginx"
+        + (f"; {args.starts} starts each" if "startup" in args.scenarios else ""),
+    ]
+    if sizes:
+        lines.append(f"- one response to GET /status, headers and body: {sizes}")
+    return lines
+
+
+# --------------------------------------------------------------------------
+
+def main(argv):
+    args = parse_args(argv)
+    for tool in ("wrk", "taskset"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} not found (bench/run installs it)")
+    if not os.access(args.binary, os.X_OK):
+        sys.exit(f"bench: {args.binary} is not an executable")
+    if args.server_cpu == args.client_cpu:
+        log(f"bench: warning: servers and wrk share CPU {args.server_cpu}")
+
+    own_workdir = args.workdir is None
+    workdir = args.workdir or tempfile.mkdtemp(prefix="badges-health-bench.")
+    children = ChildProcesses(os.path.join(workdir, "process-groups"))
+
+    def on_signal(signum, frame):
+        del frame
+        log(f"bench: stopped by {signal.Signals(signum).name}")
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    # Explicitly, since a shell starting us in the background ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # The harness itself (polling /proc, reading wrk) stays off the servers' CPU.
+    os.sched_setaffinity(0, {args.client_cpu})
+
+    load_before = load_average()
+    bench = Bench(args, children, workdir)
+    try:
+        bench.run()
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        return 130
+    finally:
+        children.stop_all()
+        if own_workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    report = build_report(bench, describe_machine(args, load_before, bench.response_sizes))
+    os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+    with open(args.results, "w", encoding="utf-8") as f:
+        f.write(report)
+    print(report)
+    log(f"bench: written to {os.path.relpath(args.results)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

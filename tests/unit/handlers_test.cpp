@@ -1,0 +1,255 @@
+// Unit tests for the service's endpoints, driven by a fake status_source
+// whose summary each test sets; no sockets, no health model.
+#include "badges_health/app/handlers.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "badges_health/health/timestamp.hpp"
+#include "badges_health/http/http_error.hpp"
+#include "badges_health/http/request.hpp"
+#include "badges_health/http/request_metrics.hpp"
+
+namespace badges_health::app {
+namespace {
+
+using beast_status = boost::beast::http::status;
+using boost::beast::http::verb;
+using health::status;
+
+// A status_source that reports whatever summary the test sets.
+class fake_source final : public health::status_source {
+ public:
+  health::summary current() const noexcept override { return summary_; }
+  void set(status overall, bool ready = true, bool draining = false) {
+    summary_ = health::summary{overall, ready, draining};
+  }
+
+ private:
+  health::summary summary_{};
+};
+
+bool is_iso8601(const std::string& s) {
+  static const std::regex shape(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)");
+  return std::regex_match(s, shape);
+}
+
+std::string header_value(const http::response& res, std::string_view name) {
+  for (const auto& [n, v] : res.headers) {
+    if (n == name) return v;
+  }
+  return "<absent>";
+}
+
+http::response call(const http::handler& h, std::string_view target = "/") {
+  const http::request_view req(verb::get, "GET", target, 11);
+  return h(req);
+}
+
+class handlers_test : public ::testing::Test {
+ protected:
+  fake_source source_;
+  http::handler status_ = make_status_handler(source_);
+  http::handler liveness_ = make_liveness_handler();
+  http::handler readiness_ = make_readiness_handler(source_);
+};
+
+// --- /status ------------------------------------------------------------------
+
+TEST_F(handlers_test, status_ok_body_has_exactly_status_and_timestamp) {
+  const http::response res = call(status_, "/status");
+  EXPECT_EQ(res.status, beast_status::ok);
+  EXPECT_EQ(res.content_type, "application/json");
+  const auto body = nlohmann::json::parse(res.body);
+  ASSERT_TRUE(body.is_object());
+  EXPECT_EQ(body.size(), 2u);
+  EXPECT_EQ(body.at("status"), "ok");
+  const std::string ts = body.at("timestamp").get<std::string>();
+  EXPECT_TRUE(is_iso8601(ts)) << ts;
+  // The exact bytes, key order included.
+  EXPECT_EQ(res.body, R"({"status":"ok","timestamp":")" + ts + R"("})");
+  EXPECT_TRUE(res.headers.empty());
+}
+
+TEST_F(handlers_test, status_down_is_503) {
+  source_.set(status::down, false);
+  const http::response res = call(status_, "/status");
+  EXPECT_EQ(res.status, beast_status::service_unavailable);
+  const auto body = nlohmann::json::parse(res.body);
+  EXPECT_EQ(body.at("status"), "down");
+  EXPECT_EQ(body.size(), 2u);
+  EXPECT_EQ(header_value(res, "x-envoy-degraded"), "<absent>");
+}
+
+TEST_F(handlers_test, status_degraded_is_200_with_envoy_degraded_header) {
+  source_.set(status::degraded);
+  const http::response res = call(status_, "/status");
+  EXPECT_EQ(res.status, beast_status::ok);
+  const auto body = nlohmann::json::parse(res.body);
+  EXPECT_EQ(body.at("status"), "degraded");
+  EXPECT_EQ(body.size(), 2u);
+  EXPECT_EQ(header_value(res, "x-envoy-degraded"), "true");
+}
+
+TEST_F(handlers_test, status_reads_the_source_on_every_request) {
+  EXPECT_EQ(call(status_, "/status").status, beast_status::ok);
+  source_.set(status::down, false, true);
+  EXPECT_EQ(call(status_, "/status").status, beast_status::service_unavailable);
+  source_.set(status::ok);
+  EXPECT_EQ(call(status_, "/status").status, beast_status::ok);
+}
+
+TEST_F(handlers_test, status_timestamp_is_current) {
+  const auto before =
+      std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const std::string ts = nlohmann::json::parse(call(status_, "/status").body).at("timestamp");
+  const auto after = std::chrono::system_clock::now();
+  // Timestamps of this fixed shape sort like the instants they name.
+  EXPECT_LE(health::format_iso8601(before), ts);
+  EXPECT_GE(health::format_iso8601(after), ts);
+}
+
+TEST_F(handlers_test, status_verbose_false_is_the_plain_body) {
+  for (std::string_view target : {"/status?verbose=false", "/status?verbose=0"}) {
+    const auto body = nlohmann::json::parse(call(status_, target).body);
+    EXPECT_EQ(body.size(), 2u) << target;
+    EXPECT_EQ(body.at("status"), "ok") << target;
+  }
+}
+
+TEST_F(handlers_test, status_verbose_with_a_bad_value_is_400) {
+  try {
+    call(status_, "/status?verbose=maybe");
+    ADD_FAILURE() << "expected http_error";
+  } catch (const http::http_error& e) {
+    EXPECT_EQ(e.status(), beast_status::bad_request);
+  }
+}
+
+// --- /livez -------------------------------------------------------------------
+
+TEST_F(handlers_test, livez_is_200_ok) {
+  const http::response res = call(liveness_, "/livez");
+  EXPECT_EQ(res.status, beast_status::ok);
+  const auto body = nlohmann::json::parse(res.body);
+  EXPECT_EQ(body.at("status"), "ok");
+  EXPECT_TRUE(is_iso8601(body.at("timestamp").get<std::string>()));
+}
+
+TEST_F(handlers_test, livez_is_200_ok_even_when_the_source_is_down) {
+  source_.set(status::down, false, true);
+  // Through the real route table, so that /livez is known not to consult it.
+  http::metrics_registry registry(1, route_paths());
+  http::router r;
+  register_routes(r, source_, registry, service_info{}, "", "");
+  const http::response res = r.dispatch(http::request_view(verb::get, "GET", "/livez", 11));
+  EXPECT_EQ(res.status, beast_status::ok);
+  EXPECT_EQ(nlohmann::json::parse(res.body).at("status"), "ok");
+}
+
+// --- /readyz ------------------------------------------------------------------
+
+TEST_F(handlers_test, readyz_is_200_when_ok_and_ready) {
+  const http::response res = call(readiness_, "/readyz");
+  EXPECT_EQ(res.status, beast_status::ok);
+  const auto body = nlohmann::json::parse(res.body);
+  EXPECT_EQ(body.at("status"), "ok");
+  EXPECT_EQ(body.at("ready"), true);
+  EXPECT_TRUE(is_iso8601(body.at("timestamp").get<std::string>()));
+}
+
+TEST_F(handlers_test, readyz_is_200_when_degraded_and_ready) {
+  source_.set(status::degraded);
+  const http::response res = call(readiness_, "/readyz");
+  EXPECT_EQ(res.status, beast_status::ok);
+  EXPECT_EQ(nlohmann::json::parse(res.body).at("status"), "degraded");
+}
+
+TEST_F(handlers_test, readyz_is_503_when_not_ready) {
+  source_.set(status::ok, false);
+  const http::response res = call(readiness_, "/readyz");
+  EXPECT_EQ(res.status, beast_status::service_unavailable);
+  EXPECT_EQ(nlohmann::json::parse(res.body).at("ready"), false);
+}
+
+TEST_F(handlers_test, readyz_is_503_when_draining) {
+  // Even a summary that still says ok and ready must not pass while draining.
+  source_.set(status::ok, true, true);
+  EXPECT_EQ(call(readiness_, "/readyz").status, beast_status::service_unavailable);
+}
+
+TEST_F(handlers_test, readyz_is_503_when_down) {
+  source_.set(status::down, true, false);
+  const http::response res = call(readiness_, "/readyz");
+  EXPECT_EQ(res.status, beast_status::service_unavailable);
+  EXPECT_EQ(nlohmann::json::parse(res.body).at("status"), "down");
+}
+
+// --- / and the route table ------------------------------------------------------
+
+TEST(make_index_handler, lists_the_given_paths_and_version) {
+  const http::handler h = make_index_handler("9.9.9", {"/a", "/b"});
+  const auto body = nlohmann::json::parse(call(h).body);
+  EXPECT_EQ(body.at("service"), "badges-health");
+  EXPECT_EQ(body.at("version"), "9.9.9");
+  EXPECT_EQ(body.at("endpoints"), nlohmann::json::array({"/a", "/b"}));
+}
+
+class routes_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    service_info info;
+    info.version = "1.2.3";
+    register_routes(router_, source_, registry_, info, "", "");
+  }
+
+  http::response get(std::string_view target) const {
+    return router_.dispatch(http::request_view(verb::get, "GET", target, 11));
+  }
+
+  fake_source source_;
+  http::metrics_registry registry_{1, route_paths()};
+  http::router router_;
+};
+
+TEST_F(routes_test, index_lists_every_registered_endpoint) {
+  const http::response res = get("/");
+  EXPECT_EQ(res.status, beast_status::ok);
+  const auto body = nlohmann::json::parse(res.body);
+  EXPECT_EQ(body.at("service"), "badges-health");
+  EXPECT_EQ(body.at("version"), "1.2.3");
+  const auto endpoints = body.at("endpoints").get<std::vector<std::string>>();
+  for (const char* path : {"/", "/status", "/livez", "/readyz"}) {
+    EXPECT_NE(std::find(endpoints.begin(), endpoints.end(), path), endpoints.end()) << path;
+  }
+  std::vector<std::string> listed = endpoints;
+  std::vector<std::string> registered = router_.paths();
+  std::sort(listed.begin(), listed.end());
+  std::sort(registered.begin(), registered.end());
+  EXPECT_EQ(listed, registered);
+}
+
+TEST_F(routes_test, route_paths_match_the_registration_order) {
+  EXPECT_EQ(router_.paths(), route_paths());
+}
+
+TEST_F(routes_test, probe_endpoints_reject_unknown_query_parameters) {
+  for (std::string_view target : {"/status?x=1", "/livez?verbose=1", "/readyz?x=1", "/?x=1"}) {
+    try {
+      get(target);
+      ADD_FAILURE() << "expected UNKNOWN_PARAMETER for " << target;
+    } catch (const http::http_error& e) {
+      EXPECT_EQ(e.code(), "UNKNOWN_PARAMETER") << target;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace badges_health::app

@@ -1,0 +1,102 @@
+// Unit tests for the toISOString-style timestamps and the civil-date
+// conversion behind them. Instants are built from fixed epoch offsets.
+#include "badges_health/health/timestamp.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <regex>
+#include <string>
+
+namespace badges_health::health {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::system_clock;
+
+system_clock::time_point at_ms(long long ms) { return system_clock::time_point{milliseconds{ms}}; }
+
+// 2024-02-29T00:00:00Z, 2000-03-01T00:00:00Z and 2023-12-31T23:59:59Z in
+// seconds since the epoch (checked against `date -u -d ... +%s`).
+constexpr long long leap_day_2024 = 1'709'164'800;
+constexpr long long march_first_2000 = 951'868'800;
+constexpr long long last_second_of_2023 = 1'704'067'199;
+
+TEST(timestamp, epoch_is_formatted_as_1970_01_01_midnight) {
+  EXPECT_EQ(format_iso8601(at_ms(0)), "1970-01-01T00:00:00.000Z");
+}
+
+TEST(timestamp, leap_day_2024_is_formatted) {
+  EXPECT_EQ(format_iso8601(at_ms(leap_day_2024 * 1000 + 123)), "2024-02-29T00:00:00.123Z");
+}
+
+TEST(timestamp, march_first_2000_follows_the_400_year_leap_day) {
+  EXPECT_EQ(format_iso8601(at_ms(march_first_2000 * 1000)), "2000-03-01T00:00:00.000Z");
+  EXPECT_EQ(format_iso8601(at_ms((march_first_2000 - 86400) * 1000)), "2000-02-29T00:00:00.000Z");
+}
+
+TEST(timestamp, last_millisecond_of_a_year_is_formatted) {
+  EXPECT_EQ(format_iso8601(at_ms(last_second_of_2023 * 1000 + 999)), "2023-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_iso8601(at_ms(last_second_of_2023 * 1000 + 1000)), "2024-01-01T00:00:00.000Z");
+}
+
+TEST(timestamp, instant_before_1970_is_floored_to_the_previous_day) {
+  EXPECT_EQ(format_iso8601(at_ms(-1)), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_iso8601(at_ms(-1000)), "1969-12-31T23:59:59.000Z");
+  EXPECT_EQ(format_iso8601(at_ms(-86'400'000)), "1969-12-31T00:00:00.000Z");
+}
+
+TEST(timestamp, write_iso8601_writes_exactly_iso8601_length_bytes) {
+  std::string buf(iso8601_length + 2, '#');
+  write_iso8601(at_ms(leap_day_2024 * 1000 + 7), buf.data());
+  EXPECT_EQ(buf.substr(0, iso8601_length), "2024-02-29T00:00:00.007Z");
+  EXPECT_EQ(buf.substr(iso8601_length), "##");
+}
+
+TEST(timestamp, cached_seconds_are_reused_within_a_second_and_refreshed_across_one) {
+  const long long base = last_second_of_2023 * 1000;
+  // Same second twice with different milliseconds: the cached part is reused
+  // and only the milliseconds change.
+  EXPECT_EQ(format_iso8601(at_ms(base + 5)), "2023-12-31T23:59:59.005Z");
+  EXPECT_EQ(format_iso8601(at_ms(base + 998)), "2023-12-31T23:59:59.998Z");
+  // Crossing into the next second (and year) must refresh the cache.
+  EXPECT_EQ(format_iso8601(at_ms(base + 1001)), "2024-01-01T00:00:00.001Z");
+  // Going back to an earlier second must refresh it again.
+  EXPECT_EQ(format_iso8601(at_ms(base + 42)), "2023-12-31T23:59:59.042Z");
+}
+
+TEST(timestamp, output_matches_the_tostring_iso_shape) {
+  const std::regex shape(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)");
+  for (long long ms : {0LL, -1LL, leap_day_2024 * 1000 + 1, 253'402'300'799'999LL}) {
+    const std::string s = format_iso8601(at_ms(ms));
+    EXPECT_TRUE(std::regex_match(s, shape)) << s;
+  }
+  const std::string now = format_iso8601(system_clock::now());
+  EXPECT_TRUE(std::regex_match(now, shape)) << now;
+}
+
+TEST(timestamp, civil_from_days_converts_known_days) {
+  const civil_date epoch = civil_from_days(0);
+  EXPECT_EQ(epoch.year, 1970);
+  EXPECT_EQ(epoch.month, 1u);
+  EXPECT_EQ(epoch.day, 1u);
+
+  const civil_date leap = civil_from_days(leap_day_2024 / 86400);
+  EXPECT_EQ(leap.year, 2024);
+  EXPECT_EQ(leap.month, 2u);
+  EXPECT_EQ(leap.day, 29u);
+
+  const civil_date before = civil_from_days(-1);
+  EXPECT_EQ(before.year, 1969);
+  EXPECT_EQ(before.month, 12u);
+  EXPECT_EQ(before.day, 31u);
+
+  // 1900 is not a leap year: 1900-03-01 is day -25508.
+  const civil_date century = civil_from_days(-25'508);
+  EXPECT_EQ(century.year, 1900);
+  EXPECT_EQ(century.month, 3u);
+  EXPECT_EQ(century.day, 1u);
+}
+
+}  // namespace
+}  // namespace badges_health::health
