@@ -28,4 +28,7 @@ COPY --from=build /src/build/badges-health /usr/local/bin/badges-health
 ENV CURRENT_VERSION=${CURRENT_VERSION} COMMIT_HASH=${COMMIT_HASH}
 USER 10001
 EXPOSE 8080
+# The binary is its own probe client: no curl needed in the image.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s \
+  CMD ["/usr/local/bin/badges-health", "probe", "--timeout", "2s"]
 ENTRYPOINT ["/usr/local/bin/badges-health"]
