@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "badges_health/health/duration.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/probe.hpp"
 
@@ -11,15 +12,6 @@ namespace badges_health::health {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
-
-namespace {
-
-std::string describe(milliseconds d) {
-  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + "s"
-                               : std::to_string(d.count()) + "ms";
-}
-
-}  // namespace
 
 // One check: a timer for the next attempt, a timer for the timeout, and the
 // state. A fresh probe per attempt, so a late completion of an abandoned
@@ -60,7 +52,7 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
     deadline_.async_wait([self = shared_from_this(), attempt](boost::system::error_code ec) {
       if (ec || self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
       self->probe_->cancel();
-      self->finish({false, "timed out after " + describe(self->spec_->timeout)});
+      self->finish({false, "timed out after " + format_duration(self->spec_->timeout)});
     });
     probe_->start([self = shared_from_this(), attempt](probe_result r) {
       if (self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
@@ -83,8 +75,6 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
     const auto wait = std::max(milliseconds{0}, spec_->interval - elapsed);
     schedule(wait + owner_->jitter(spec_->interval));
   }
-
-  friend class check_scheduler;
 
   std::shared_ptr<const check_spec> spec_;
   asio::any_io_executor ex_;

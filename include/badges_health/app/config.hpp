@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "badges_health/health/check_spec.hpp"
+#include "badges_health/health/duration.hpp"
 #include "badges_health/http/server_options.hpp"
 
 namespace badges_health::app {
@@ -54,11 +55,8 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
 /// the file and field, or an empty string.
 std::string load_config_file(config& cfg);
 
-/// `250ms`, `5s`, `2m`, `1h`, or a bare number of seconds (`1.5`).
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
-
-/// Formats a duration the way parse_duration reads it ("250ms", "5s", "2m").
-std::string format_duration(std::chrono::milliseconds d);
+using health::format_duration;
+using health::parse_duration;
 
 /// The --help text.
 std::string usage();
