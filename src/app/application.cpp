@@ -36,9 +36,10 @@ void raise_descriptor_limit(std::size_t wanted) {
     getrlimit(RLIMIT_NOFILE, &lim);
   }
   if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < wanted + 64) {
-    spdlog::warn("open file limit is {}, below --max-connections {}; accept will back off when "
-                 "descriptors run out",
-                 lim.rlim_cur, wanted);
+    spdlog::warn(
+        "open file limit is {}, below --max-connections {}; accept will back off when "
+        "descriptors run out",
+        lim.rlim_cur, wanted);
   }
 }
 
@@ -97,9 +98,10 @@ class lifecycle {
     }
     model_.set_draining();
     const auto delay = sig == SIGINT ? std::chrono::milliseconds{0} : cfg_.drain_delay;
-    spdlog::info("draining: {} received, /status now reports down; closing connections in {} "
-                 "({} open)",
-                 signal_name(sig), format_duration(delay), server_.open_connections());
+    spdlog::info(
+        "draining: {} received, /status now reports down; closing connections in {} "
+        "({} open)",
+        signal_name(sig), format_duration(delay), server_.open_connections());
     shutdown_timer_.expires_after(cfg_.shutdown_timeout);
     shutdown_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec && !stopped_) force_stop();
@@ -126,7 +128,8 @@ class lifecycle {
       scheduler_.apply(specs);
       spdlog::info("reloaded {}: {} checks", cfg_.config_file, specs.size());
     } catch (const config_error& e) {
-      spdlog::error("reload failed, keeping the {} running checks: {}", scheduler_.size(), e.what());
+      spdlog::error("reload failed, keeping the {} running checks: {}", scheduler_.size(),
+                    e.what());
     }
   }
 

@@ -11,7 +11,9 @@ bool bearer_matches(std::string_view authorization, std::string_view token) noex
   for (std::size_t i = 0; i < scheme.size(); ++i) {
     const char c = authorization[i];
     const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    const char want = (scheme[i] >= 'A' && scheme[i] <= 'Z') ? static_cast<char>(scheme[i] - 'A' + 'a') : scheme[i];
+    const char want = (scheme[i] >= 'A' && scheme[i] <= 'Z')
+                          ? static_cast<char>(scheme[i] - 'A' + 'a')
+                          : scheme[i];
     if (lower != want) return false;  // the scheme is not secret
   }
   const std::string_view given = authorization.substr(scheme.size());
@@ -20,17 +22,18 @@ bool bearer_matches(std::string_view authorization, std::string_view token) noex
   unsigned diff = given.size() == token.size() ? 0u : 1u;
   for (std::size_t i = 0; i < token.size(); ++i) {
     const char g = i < given.size() ? given[i] : '\0';
-    diff |= static_cast<unsigned>(static_cast<unsigned char>(g) ^ static_cast<unsigned char>(token[i]));
+    diff |=
+        static_cast<unsigned>(static_cast<unsigned char>(g) ^ static_cast<unsigned char>(token[i]));
   }
   return diff == 0;
 }
 
 void require_bearer(std::string_view authorization, std::string_view token) {
   if (token.empty() || bearer_matches(authorization, token)) return;
-  throw http::http_error(boost::beast::http::status::unauthorized, "UNAUTHORIZED",
-                         authorization.empty() ? "this endpoint needs a bearer token"
-                                               : "invalid bearer token",
-                         {{"WWW-Authenticate", "Bearer realm=\"badges-health\""}});
+  throw http::http_error(
+      boost::beast::http::status::unauthorized, "UNAUTHORIZED",
+      authorization.empty() ? "this endpoint needs a bearer token" : "invalid bearer token",
+      {{"WWW-Authenticate", "Bearer realm=\"badges-health\""}});
 }
 
 }  // namespace badges_health::app

@@ -30,7 +30,9 @@ milliseconds read_duration(const json& v, const std::string& where) {
   } else if (v.is_string()) {
     d = parse_duration(v.get<std::string>());
   }
-  if (!d) fail(where, "expected a duration such as \"250ms\", \"5s\" or a number of seconds, got " + v.dump());
+  if (!d)
+    fail(where,
+         "expected a duration such as \"250ms\", \"5s\" or a number of seconds, got " + v.dump());
   if (d->count() <= 0) fail(where, "must be greater than zero");
   return *d;
 }
@@ -45,13 +47,17 @@ bool read_bool(const json& v, const std::string& where) {
   return v.get<bool>();
 }
 
-std::uint64_t read_uint(const json& v, const std::string& where, std::uint64_t min, std::uint64_t max) {
-  if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)) {
-    fail(where, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v.dump());
+std::uint64_t read_uint(const json& v, const std::string& where, std::uint64_t min,
+                        std::uint64_t max) {
+  if (!v.is_number_integer() ||
+      (v.is_number_integer() && !v.is_number_unsigned() && v.get<long long>() < 0)) {
+    fail(where, "expected an integer between " + std::to_string(min) + " and " +
+                    std::to_string(max) + ", got " + v.dump());
   }
   const auto n = v.get<std::uint64_t>();
   if (n < min || n > max) {
-    fail(where, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + v.dump());
+    fail(where, "expected an integer between " + std::to_string(min) + " and " +
+                    std::to_string(max) + ", got " + v.dump());
   }
   return n;
 }
@@ -89,7 +95,8 @@ std::vector<health::status_range> read_expect_status(const json& v, const std::s
       }
       const auto lo = static_cast<unsigned>(std::stoul(std::string(first)));
       const auto hi = static_cast<unsigned>(std::stoul(std::string(second)));
-      if (lo < 100 || hi > 599 || lo > hi) fail(at, "status range must lie within 100-599, got " + item.dump());
+      if (lo < 100 || hi > 599 || lo > hi)
+        fail(at, "status range must lie within 100-599, got " + item.dump());
       out.push_back({lo, hi});
       return;
     }
@@ -112,11 +119,13 @@ health::check_spec read_check(const json& c, const std::string& where) {
   if (!c.contains("name")) fail(where, "missing field 'name'");
   spec.name = read_string(c["name"], field("name"));
   if (!valid_name(spec.name)) {
-    fail(field("name"), "must match [a-z0-9_-]+ (at most 64 characters), got \"" + spec.name + "\"");
+    fail(field("name"),
+         "must match [a-z0-9_-]+ (at most 64 characters), got \"" + spec.name + "\"");
   }
   if (!c.contains("type")) fail(where, "missing field 'type'");
   const std::string type = read_string(c["type"], field("type"));
-  std::set<std::string> allowed = {"name", "type", "critical", "interval", "timeout", "rise", "fall"};
+  std::set<std::string> allowed = {"name",    "type", "critical", "interval",
+                                   "timeout", "rise", "fall"};
   if (type == "tcp") {
     spec.type = health::check_type::tcp;
     allowed.insert({"host", "port"});
@@ -136,15 +145,18 @@ health::check_spec read_check(const json& c, const std::string& where) {
     if (!allowed.count(key)) fail(where, "unknown field '" + key + "' for a " + type + " check");
   }
   const auto require = [&](const char* name) {
-    if (!c.contains(name)) fail(where, std::string("missing field '") + name + "' for a " + type + " check");
+    if (!c.contains(name))
+      fail(where, std::string("missing field '") + name + "' for a " + type + " check");
     return c[name];
   };
 
   if (c.contains("critical")) spec.critical = read_bool(c["critical"], field("critical"));
   if (c.contains("interval")) spec.interval = read_duration(c["interval"], field("interval"));
   if (c.contains("timeout")) spec.timeout = read_duration(c["timeout"], field("timeout"));
-  if (c.contains("rise")) spec.rise = static_cast<unsigned>(read_uint(c["rise"], field("rise"), 1, 100));
-  if (c.contains("fall")) spec.fall = static_cast<unsigned>(read_uint(c["fall"], field("fall"), 1, 100));
+  if (c.contains("rise"))
+    spec.rise = static_cast<unsigned>(read_uint(c["rise"], field("rise"), 1, 100));
+  if (c.contains("fall"))
+    spec.fall = static_cast<unsigned>(read_uint(c["fall"], field("fall"), 1, 100));
   if (spec.timeout >= spec.interval) {
     fail(field("timeout"), "must be less than interval (" + format_duration(spec.interval) + ")");
   }
@@ -156,11 +168,14 @@ health::check_spec read_check(const json& c, const std::string& where) {
       spec.port = static_cast<unsigned short>(read_uint(require("port"), field("port"), 1, 65535));
       break;
     case health::check_type::http:
-      if (auto err = parse_http_url(read_string(require("url"), field("url")), spec); !err.empty()) {
+      if (auto err = parse_http_url(read_string(require("url"), field("url")), spec);
+          !err.empty()) {
         fail(field("url"), err);
       }
-      if (c.contains("expect_status")) spec.expect_status = read_expect_status(c["expect_status"], field("expect_status"));
-      if (c.contains("expect_body")) spec.expect_body = read_string(c["expect_body"], field("expect_body"));
+      if (c.contains("expect_status"))
+        spec.expect_status = read_expect_status(c["expect_status"], field("expect_status"));
+      if (c.contains("expect_body"))
+        spec.expect_body = read_string(c["expect_body"], field("expect_body"));
       break;
     case health::check_type::file: {
       spec.path = read_string(require("path"), field("path"));
@@ -174,7 +189,8 @@ health::check_spec read_check(const json& c, const std::string& where) {
     case health::check_type::disk:
       spec.path = read_string(require("path"), field("path"));
       if (c.contains("min_free_bytes")) {
-        spec.min_free_bytes = read_uint(c["min_free_bytes"], field("min_free_bytes"), 0, UINT64_MAX);
+        spec.min_free_bytes =
+            read_uint(c["min_free_bytes"], field("min_free_bytes"), 0, UINT64_MAX);
       }
       if (c.contains("min_free_percent")) {
         const auto& v = c["min_free_percent"];
@@ -188,7 +204,8 @@ health::check_spec read_check(const json& c, const std::string& where) {
       }
       break;
   }
-  if (spec.path.empty() && (spec.type == health::check_type::file || spec.type == health::check_type::disk)) {
+  if (spec.path.empty() &&
+      (spec.type == health::check_type::file || spec.type == health::check_type::disk)) {
     fail(field("path"), "must not be empty");
   }
   return spec;
@@ -218,7 +235,8 @@ std::vector<health::check_spec> parse_checks(std::string_view json_text) {
   for (std::size_t i = 0; i < checks.size(); ++i) {
     const std::string where = "checks[" + std::to_string(i) + "]";
     auto spec = read_check(checks[i], where);
-    if (!names.insert(spec.name).second) fail(where + ".name", "duplicate name \"" + spec.name + "\"");
+    if (!names.insert(spec.name).second)
+      fail(where + ".name", "duplicate name \"" + spec.name + "\"");
     specs.push_back(std::move(spec));
   }
   return specs;

@@ -24,7 +24,7 @@ struct flag {
   std::string_view env;   // empty: no environment variable
   std::string_view value_hint;
   std::string_view help;
-  bool is_switch;         // takes no value (may take =true/=false)
+  bool is_switch;  // takes no value (may take =true/=false)
   setter set;
 };
 
@@ -104,15 +104,15 @@ const std::vector<flag>& flags() {
       {"threads", "THREADS", "N", "worker threads (default: number of CPUs)", false,
        [](config& c, std::string_view v) -> std::string {
          auto n = parse_int<unsigned>(v);
-         if (!n || *n < 1 || *n > 256) return "expected an integer between 1 and 256, got " + quoted(v);
+         if (!n || *n < 1 || *n > 256)
+           return "expected an integer between 1 and 256, got " + quoted(v);
          c.server.threads = *n;
          return {};
        }},
-      {"log-level", "LOG_LEVEL", "LEVEL", "trace, debug, info, warn, error, critical or off",
-       false,
+      {"log-level", "LOG_LEVEL", "LEVEL", "trace, debug, info, warn, error, critical or off", false,
        [](config& c, std::string_view v) -> std::string {
-         static const std::vector<std::string_view> levels = {
-             "trace", "debug", "info", "warn", "error", "critical", "off"};
+         static const std::vector<std::string_view> levels = {"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
          if (std::find(levels.begin(), levels.end(), v) == levels.end()) {
            return "expected one of trace, debug, info, warn, error, critical, off, got " +
                   quoted(v);
@@ -144,9 +144,8 @@ const std::vector<flag>& flags() {
       {"shutdown-timeout", "SHUTDOWN_TIMEOUT", "DURATION",
        "upper bound on the whole shutdown, drain delay included", false,
        duration_setter(&config::shutdown_timeout, milliseconds{1})},
-      {"request-timeout", "REQUEST_TIMEOUT", "DURATION",
-       "budget for receiving one whole request", false,
-       server_duration_setter(&http::server_options::request_timeout)},
+      {"request-timeout", "REQUEST_TIMEOUT", "DURATION", "budget for receiving one whole request",
+       false, server_duration_setter(&http::server_options::request_timeout)},
       {"idle-timeout", "IDLE_TIMEOUT", "DURATION",
        "how long a keep-alive connection may wait for its next request", false,
        server_duration_setter(&http::server_options::idle_timeout)},
@@ -161,11 +160,11 @@ const std::vector<flag>& flags() {
       {"max-connections", "MAX_CONNECTIONS", "N",
        "open connections above which new ones are refused", false,
        size_setter(&http::server_options::max_connections, 1, 10'000'000)},
-      {"config", "CONFIG_FILE", "PATH", "JSON file declaring dependency checks (SIGHUP re-reads it)",
-       false, string_setter(&config::config_file)},
-      {"details-token", "DETAILS_TOKEN", "TOKEN",
-       "bearer token required for /status?verbose=true", false,
-       string_setter(&config::details_token)},
+      {"config", "CONFIG_FILE", "PATH",
+       "JSON file declaring dependency checks (SIGHUP re-reads it)", false,
+       string_setter(&config::config_file)},
+      {"details-token", "DETAILS_TOKEN", "TOKEN", "bearer token required for /status?verbose=true",
+       false, string_setter(&config::details_token)},
       {"metrics-token", "METRICS_TOKEN", "TOKEN", "bearer token required for /metrics", false,
        string_setter(&config::metrics_token)},
   };
@@ -181,7 +180,6 @@ const flag* find_flag(std::string_view name) {
 
 }  // namespace
 
-
 std::string load_config_file(config& cfg) {
   if (cfg.config_file.empty()) return {};
   try {
@@ -191,7 +189,6 @@ std::string load_config_file(config& cfg) {
   }
   return {};
 }
-
 
 std::string usage() {
   std::ostringstream out;
@@ -270,8 +267,8 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
 
   for (const auto& f : flags()) {
     if (f.env.empty() || !env) continue;
-    const bool overridden = std::any_of(given.begin(), given.end(),
-                                        [&](const auto& g) { return g.first == &f; });
+    const bool overridden =
+        std::any_of(given.begin(), given.end(), [&](const auto& g) { return g.first == &f; });
     const char* value = overridden ? nullptr : env(std::string(f.env).c_str());
     if (value == nullptr) continue;
     if (auto err = f.set(result.cfg, value); !err.empty()) {
@@ -291,7 +288,8 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
       std::any_of(given.begin(), given.end(),
                   [](const auto& g) { return g.first->name == "max-target-bytes"; }) ||
       (env && env("MAX_TARGET_BYTES") != nullptr);
-  if (!target_set) c.server.max_target_bytes = std::min(c.server.max_target_bytes, c.server.max_header_bytes);
+  if (!target_set)
+    c.server.max_target_bytes = std::min(c.server.max_target_bytes, c.server.max_header_bytes);
   if (c.server.max_target_bytes > c.server.max_header_bytes) {
     return fail("--max-target-bytes: must not exceed --max-header-bytes (" +
                 std::to_string(c.server.max_header_bytes) + ")");

@@ -47,7 +47,8 @@ double milliseconds_of(std::chrono::microseconds d) {
   return std::round(static_cast<double>(d.count()) / 10.0) / 100.0;
 }
 
-ordered_json check_details(const health::check_snapshot& c, std::chrono::steady_clock::time_point now) {
+ordered_json check_details(const health::check_snapshot& c,
+                           std::chrono::steady_clock::time_point now) {
   const auto& st = c.state;
   const auto stale_after = c.spec->stale_after();
   const auto effective = st.effective(now, stale_after);
@@ -55,7 +56,8 @@ ordered_json check_details(const health::check_snapshot& c, std::chrono::steady_
   j["status"] = std::string(health::to_string(effective));
   j["critical"] = c.spec->critical;
   j["type"] = std::string(health::to_string(c.spec->type));
-  j["observedAt"] = st.has_result() ? ordered_json(health::format_iso8601(st.observed_at())) : ordered_json(nullptr);
+  j["observedAt"] = st.has_result() ? ordered_json(health::format_iso8601(st.observed_at()))
+                                    : ordered_json(nullptr);
   j["durationMs"] = milliseconds_of(st.duration());
   j["consecutiveFailures"] = st.consecutive_failures();
   if (effective == health::check_status::fail) {
@@ -77,7 +79,8 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   body["timestamp"] = health::format_iso8601(std::chrono::system_clock::now());
   body["version"] = info.version;
   body["commitHash"] = info.commit_hash;
-  body["uptimeSeconds"] = std::chrono::duration_cast<std::chrono::seconds>(now - info.started).count();
+  body["uptimeSeconds"] =
+      std::chrono::duration_cast<std::chrono::seconds>(now - info.started).count();
   body["ready"] = s.readiness();
   if (s.draining) body["draining"] = true;
   ordered_json checks = ordered_json::object();
@@ -92,8 +95,8 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
 
 http::handler make_status_handler(const health::status_source& source, service_info info,
                                   std::string details_token) {
-  return [&source, info = std::move(info), token = std::move(details_token)](
-             const http::request_view& req) {
+  return [&source, info = std::move(info),
+          token = std::move(details_token)](const http::request_view& req) {
     const bool verbose = verbose_requested(req);
     if (verbose) require_bearer(req.header(boost::beast::http::field::authorization), token);
     const health::summary s = source.current();
@@ -133,10 +136,11 @@ http::handler make_readiness_handler(const health::status_source& source) {
 }
 
 http::handler make_index_handler(std::string version, std::vector<std::string> paths) {
-  const std::string body = ordered_json{{"service", "badges-health"},
-                                        {"version", std::move(version)},
-                                        {"endpoints", std::move(paths)}}
-                               .dump();
+  const std::string body = ordered_json{
+      {"service", "badges-health"},
+      {"version", std::move(version)},
+      {"endpoints",
+       std::move(paths)}}.dump();
   return [body](const http::request_view&) {
     http::response res;
     res.body = body;

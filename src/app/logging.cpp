@@ -99,7 +99,9 @@ class json_formatter final : public spdlog::formatter {
 
 }  // namespace
 
-std::unique_ptr<spdlog::formatter> make_json_formatter() { return std::make_unique<json_formatter>(); }
+std::unique_ptr<spdlog::formatter> make_json_formatter() {
+  return std::make_unique<json_formatter>();
+}
 
 void configure_logging(const std::string& level, log_format format) {
   auto logger = spdlog::stderr_logger_mt("badges-health");

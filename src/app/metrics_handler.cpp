@@ -173,9 +173,9 @@ http::handler make_metrics_handler(const http::metrics_registry& registry,
     header(out, "badges_health_start_time_seconds", "gauge",
            "Start time of the process since the Unix epoch.");
     out.append("badges_health_start_time_seconds ")
-        .append(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                   info.started_wall.time_since_epoch())
-                                   .count()))
+        .append(std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(info.started_wall.time_since_epoch())
+                .count()))
         .append("\n");
     http::response res;
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -134,15 +134,15 @@ void check_scheduler::on_result(runner& r, bool changed, check_status before) {
   const auto& spec = *r.spec();
   const auto& st = r.state();
   if (changed) {
-    const std::string reason = st.status() == check_status::fail
-                                   ? st.failure_output()
-                                   : st.last_output();
-    const auto level = st.status() == check_status::fail ? spdlog::level::warn : spdlog::level::info;
-    spdlog::log(level, "check {}: {} -> {} ({} consecutive {}): {}", spec.name, to_string(before),
-                to_string(st.status()),
-                st.status() == check_status::fail ? st.consecutive_failures()
-                                                  : st.consecutive_passes(),
-                st.status() == check_status::fail ? "failures" : "passes", reason);
+    const std::string reason =
+        st.status() == check_status::fail ? st.failure_output() : st.last_output();
+    const auto level =
+        st.status() == check_status::fail ? spdlog::level::warn : spdlog::level::info;
+    spdlog::log(
+        level, "check {}: {} -> {} ({} consecutive {}): {}", spec.name, to_string(before),
+        to_string(st.status()),
+        st.status() == check_status::fail ? st.consecutive_failures() : st.consecutive_passes(),
+        st.status() == check_status::fail ? "failures" : "passes", reason);
   }
   publish();
 }

@@ -32,14 +32,14 @@ void http_probe::start(completion done) {
       [self = shared_from_this(), done = std::move(done)](boost::system::error_code ec,
                                                           tcp::resolver::results_type results) {
         if (ec) return done({false, "resolve " + self->host_ + ": " + ec.message()});
-        asio::async_connect(self->socket_, results,
-                            [self, done](boost::system::error_code cec, const tcp::endpoint&) {
-                              if (cec) {
-                                return done({false, "connect " + self->host_header_ + ": " +
-                                                        cec.message()});
-                              }
-                              self->on_connected(done);
-                            });
+        asio::async_connect(
+            self->socket_, results,
+            [self, done](boost::system::error_code cec, const tcp::endpoint&) {
+              if (cec) {
+                return done({false, "connect " + self->host_header_ + ": " + cec.message()});
+              }
+              self->on_connected(done);
+            });
       });
 }
 
@@ -72,8 +72,8 @@ void http_probe::on_response(completion done, boost::system::error_code ec) {
   boost::system::error_code ignored;
   socket_.close(ignored);
   if (ec == bhttp::error::body_limit) {
-    return done({false, "response body larger than " + std::to_string(http_probe_body_limit) +
-                            " bytes"});
+    return done(
+        {false, "response body larger than " + std::to_string(http_probe_body_limit) + " bytes"});
   }
   if (ec) return done({false, "read response: " + ec.message()});
   const unsigned code = parser_->get().result_int();
@@ -81,7 +81,8 @@ void http_probe::on_response(completion done, boost::system::error_code ec) {
   for (const auto& r : expect_status_) status_ok = status_ok || (code >= r.low && code <= r.high);
   if (!status_ok) return done({false, "unexpected status " + std::to_string(code)});
   if (expect_body_ && parser_->get().body().find(*expect_body_) == std::string::npos) {
-    return done({false, "status " + std::to_string(code) + " but body lacks '" + *expect_body_ + "'"});
+    return done(
+        {false, "status " + std::to_string(code) + " but body lacks '" + *expect_body_ + "'"});
   }
   done({true, "status " + std::to_string(code)});
 }

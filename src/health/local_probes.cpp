@@ -15,7 +15,7 @@
 namespace badges_health::health {
 
 probe_result check_file(const check_spec& spec) {
-  struct stat st{};
+  struct stat st {};
   const bool present = ::stat(spec.path.c_str(), &st) == 0;
   if (!present && errno != ENOENT && errno != ENOTDIR) {
     return {false, "stat " + spec.path + ": " + std::strerror(errno)};
@@ -25,13 +25,14 @@ probe_result check_file(const check_spec& spec) {
 }
 
 probe_result check_disk(const check_spec& spec) {
-  struct statvfs vfs{};
+  struct statvfs vfs {};
   if (::statvfs(spec.path.c_str(), &vfs) != 0) {
     return {false, "statvfs " + spec.path + ": " + std::strerror(errno)};
   }
   const auto free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-  const double percent =
-      vfs.f_blocks == 0 ? 0.0 : 100.0 * static_cast<double>(vfs.f_bavail) / static_cast<double>(vfs.f_blocks);
+  const double percent = vfs.f_blocks == 0 ? 0.0
+                                           : 100.0 * static_cast<double>(vfs.f_bavail) /
+                                                 static_cast<double>(vfs.f_blocks);
   char pct[32];
   std::snprintf(pct, sizeof pct, "%.1f%%", percent);
   const std::string seen = std::to_string(free_bytes) + " bytes (" + pct + ") free on " + spec.path;
@@ -47,9 +48,8 @@ probe_result check_disk(const check_spec& spec) {
 }
 
 void local_probe::start(completion done) {
-  boost::asio::post(ex_, [result = fn_(spec_), done = std::move(done)]() mutable {
-    done(std::move(result));
-  });
+  boost::asio::post(
+      ex_, [result = fn_(spec_), done = std::move(done)]() mutable { done(std::move(result)); });
 }
 
 std::shared_ptr<probe> make_probe(const check_spec& spec, boost::asio::any_io_executor ex) {

@@ -23,8 +23,8 @@ void tcp_probe::start(completion done) {
               boost::system::error_code ignored;
               self->socket_.close(ignored);
               if (cec) {
-                return done({false, "connect " + self->host_ + ":" + self->port_ + ": " +
-                                        cec.message()});
+                return done(
+                    {false, "connect " + self->host_ + ":" + self->port_ + ": " + cec.message()});
               }
               done({true, "connected to " + ep.address().to_string() + ":" + self->port_});
             });

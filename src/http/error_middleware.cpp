@@ -1,8 +1,8 @@
 // Mapping of failures to the JSON error body.
 #include "badges_health/http/error_middleware.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace badges_health::http {
 

@@ -20,7 +20,9 @@ http_error http_error::not_found() {
 
 http_error http_error::method_not_allowed(std::string allow) {
   std::string message = "method not allowed; allowed: " + allow;
-  return {beast_http::status::method_not_allowed, "METHOD_NOT_ALLOWED", std::move(message),
+  return {beast_http::status::method_not_allowed,
+          "METHOD_NOT_ALLOWED",
+          std::move(message),
           {{"Allow", std::move(allow)}}};
 }
 

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-
 #include "badges_health/http/response_writer.hpp"
 #include "badges_health/http/session.hpp"
 

@@ -96,7 +96,8 @@ request_view::request_view(boost::beast::http::verb method, std::string_view met
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
     auto name = percent_decode(pair.substr(0, eq));
-    auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    auto value =
+        percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
     if (!name || !value) throw http_error::bad_request("malformed percent-encoding in query");
     query_.push_back({std::move(*name), std::move(*value)});
   }

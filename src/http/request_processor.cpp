@@ -77,8 +77,8 @@ void request_processor::answer_current(bool draining) {
 
   const auto started = std::chrono::steady_clock::now();
   std::size_t route = 0;
-  response res = middleware_.handle(req.method(), req.method_string(), req.target(),
-                                    req.version(), &req, route);
+  response res = middleware_.handle(req.method(), req.method_string(), req.target(), req.version(),
+                                    &req, route);
   const bool keep_alive = req.keep_alive() && !res.close && !draining;
   write_response(res, write_options{req.method() == bhttp::verb::head, keep_alive, req.version()},
                  out_);
@@ -119,8 +119,7 @@ void request_processor::reject_parse_error(beast::error_code ec) {
     // (414); otherwise the header fields are too large (431).
     const auto& req = parser_->get();
     const bool start_line_parsed = !req.method_string().empty();
-    const bool long_target =
-        !start_line_parsed || req.target().size() > options_.max_target_bytes;
+    const bool long_target = !start_line_parsed || req.target().size() > options_.max_target_bytes;
     return reject(long_target ? http_error::target_too_long() : http_error::header_too_large());
   }
   if (ec == bhttp::error::bad_transfer_encoding) return reject(http_error::body_not_allowed());

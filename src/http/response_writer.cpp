@@ -29,8 +29,7 @@ std::string_view http_date(std::chrono::system_clock::time_point now) {
   };
   thread_local cache c;
   // floor, not truncation, so instants before 1970 land in the right second
-  const long long secs =
-      std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
+  const long long secs = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
   if (secs != c.seconds) {
     long long days_since_epoch = secs / 86400;
     long long sod = secs % 86400;
@@ -41,9 +40,8 @@ std::string_view http_date(std::chrono::system_clock::time_point now) {
     const auto d = health::civil_from_days(days_since_epoch);
     const auto weekday = static_cast<std::size_t>(((days_since_epoch % 7) + 7) % 7);
     // 1970-01-01 was a Thursday.
-    std::snprintf(c.text, sizeof c.text, "%s, %02u %s %04d %02lld:%02lld:%02lld GMT",
-                  days[weekday], d.day, months[d.month - 1], d.year, sod / 3600,
-                  (sod / 60) % 60, sod % 60);
+    std::snprintf(c.text, sizeof c.text, "%s, %02u %s %04d %02lld:%02lld:%02lld GMT", days[weekday],
+                  d.day, months[d.month - 1], d.year, sod / 3600, (sod / 60) % 60, sod % 60);
     c.seconds = secs;
   }
   return {c.text, 29};

@@ -2,9 +2,9 @@
 #include "badges_health/http/server.hpp"
 
 #include <algorithm>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <system_error>
 #include <thread>
 
@@ -52,8 +52,8 @@ namespace {
 // A quarter of the smallest timeout, between 10 ms and 250 ms: deadlines are
 // enforced within that much of their time.
 std::chrono::milliseconds sweep_tick(const server_options& o) {
-  const auto smallest = std::min({o.request_timeout, o.idle_timeout, o.write_timeout,
-                                  o.linger_timeout});
+  const auto smallest =
+      std::min({o.request_timeout, o.idle_timeout, o.write_timeout, o.linger_timeout});
   return std::clamp(smallest / 4, std::chrono::milliseconds{10}, std::chrono::milliseconds{250});
 }
 
@@ -71,8 +71,7 @@ asio::ip::address resolve_host(const std::string& host) {
   if (ec || results.empty()) {
     const std::error_code code =
         ec ? std::error_code(ec) : make_error_code(std::errc::address_not_available);
-    throw std::system_error(code,
-                            "cannot resolve host '" + host + "'");
+    throw std::system_error(code, "cannot resolve host '" + host + "'");
   }
   return results.begin()->endpoint().address();
 }

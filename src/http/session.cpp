@@ -57,10 +57,9 @@ void session::wait_readable() {
   deadline_ = processor_.idle() && !processor_.first_request()
                   ? clock::now() + ctx_.options.idle_timeout
                   : request_deadline_;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](boost::system::error_code ec) {
-                       self->on_readable(ec);
-                     });
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
 }
 
 void session::on_readable(boost::system::error_code ec) {

@@ -32,16 +32,22 @@ using nlohmann::json;
 // A file check that passes while `dir`/maint is absent: the switch an
 // operator touches to take one instance out of rotation.
 json maintenance_check(const temp_dir& dir) {
-  return {{"name", "maintenance"}, {"type", "file"}, {"path", dir.file("maint")},
-          {"when", "absent"},      {"interval", "200ms"}, {"timeout", "100ms"},
-          {"rise", 1},             {"fall", 1}};
+  return {{"name", "maintenance"},
+          {"type", "file"},
+          {"path", dir.file("maint")},
+          {"when", "absent"},
+          {"interval", "200ms"},
+          {"timeout", "100ms"},
+          {"rise", 1},
+          {"fall", 1}};
 }
 
 // A non-critical TCP check of a port nobody listens on: it fails, and the
 // instance reports degraded, which must still count as up.
 json unreachable_optional_check() {
-  return {{"name", "cache"},      {"type", "tcp"},      {"host", "127.0.0.1"},
-          {"port", free_loopback_port()}, {"interval", "200ms"}, {"timeout", "100ms"},
+  return {{"name", "cache"},     {"type", "tcp"},
+          {"host", "127.0.0.1"}, {"port", free_loopback_port()},
+          {"interval", "200ms"}, {"timeout", "100ms"},
           {"critical", false}};
 }
 
@@ -158,8 +164,8 @@ class HAProxyBase : public ::testing::Test {
     instance1_ = std::make_unique<health_service>(dir1_, checks1, args);
     instance2_ = std::make_unique<health_service>(dir2_, checks2, args);
     haproxy_ = std::make_unique<haproxy_process>(
-        haproxy_dir_, haproxy_process::options{{instance1_->port(), instance2_->port()},
-                                               retry_elsewhere});
+        haproxy_dir_,
+        haproxy_process::options{{instance1_->port(), instance2_->port()}, retry_elsewhere});
   }
 
   // True once HAProxy shows `server` with status `status` exactly.
@@ -200,14 +206,14 @@ TEST_F(HAProxyHealth, BothServersUpWhenBothAreOk) {
 TEST_F(HAProxyHealth, BothServersUpWhenOneIsDegraded) {
   start(json::array({maintenance_check(dir1_)}),
         json::array({maintenance_check(dir2_), unreachable_optional_check()}), {});
-  ASSERT_TRUE(instance2_->wait_for([](const json& b) { return b.value("status", "") == "degraded"; }))
-      << instance2_->verbose().dump();
+  ASSERT_TRUE(instance2_->wait_for([](const json& b) {
+    return b.value("status", "") == "degraded";
+  })) << instance2_->verbose().dump();
   ASSERT_TRUE(server_becomes("s1", "UP", 3s)) << describe();
   ASSERT_TRUE(server_becomes("s2", "UP", 3s)) << describe();
   // Degraded must hold steady as UP, not flap: over five check intervals
   // HAProxy never sees a failed check ("UP 1/2") or takes s2 out.
-  const bool left_up =
-      eventually([&] { return haproxy_->server_status("s2") != "UP"; }, 1s);
+  const bool left_up = eventually([&] { return haproxy_->server_status("s2") != "UP"; }, 1s);
   EXPECT_FALSE(left_up) << describe();
 }
 
@@ -263,12 +269,10 @@ TEST_P(HAProxyDrain, SigtermUnderLoadLosesNoRequests) {
   EXPECT_GT(std::stoul(s1_requests_before.empty() ? "0" : s1_requests_before), 0u)
       << "s1 took no traffic before SIGTERM, so the test proves nothing";
   EXPECT_GT(load.succeeded(), 0u);
-  EXPECT_EQ(load.failed(), 0u) << "of " << load.succeeded() + load.failed()
-                               << " requests; s1 out after "
-                               << std::chrono::duration_cast<std::chrono::milliseconds>(out_after)
-                                      .count()
-                               << " ms:\n"
-                               << load.failures();
+  EXPECT_EQ(load.failed(), 0u)
+      << "of " << load.succeeded() + load.failed() << " requests; s1 out after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(out_after).count() << " ms:\n"
+      << load.failures();
   EXPECT_EQ(haproxy_->server_status("s1"), "DOWN") << describe();
 }
 

@@ -112,7 +112,8 @@ haproxy_process::haproxy_process(const temp_dir& dir, options opts)
                              " (install the Debian package `haproxy`, or set HAPROXY_BINARY)");
   }
   frontend_port_ = free_loopback_port();
-  const std::string cfg_path = dir.write("haproxy.cfg", config_text(socket_path_, frontend_port_, opts));
+  const std::string cfg_path =
+      dir.write("haproxy.cfg", config_text(socket_path_, frontend_port_, opts));
 
   std::vector<std::string> argv_storage{binary, "-f", cfg_path, "-db"};
   std::vector<char*> argv;

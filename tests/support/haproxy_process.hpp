@@ -41,7 +41,9 @@ class haproxy_process {
 
   /// The "status" column of `show stat` for backend server `server` ("UP",
   /// "DOWN", "UP 1/2", "MAINT", ...), or "" when the socket gave no answer.
-  std::string server_status(const std::string& server) const { return server_stat(server, "status"); }
+  std::string server_status(const std::string& server) const {
+    return server_stat(server, "status");
+  }
 
   /// Column `column` ("status", "stot", ...) of `show stat` for backend
   /// server `server`, or "" when the socket gave no answer.

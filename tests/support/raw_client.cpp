@@ -30,7 +30,8 @@ bool raw_client::wait_readable(std::chrono::milliseconds timeout) {
   return ::poll(&pfd, 1, static_cast<int>(timeout.count())) > 0;
 }
 
-std::optional<http_response> raw_client::read_response(bool head, std::chrono::milliseconds timeout) {
+std::optional<http_response> raw_client::read_response(bool head,
+                                                       std::chrono::milliseconds timeout) {
   bhttp::response_parser<bhttp::string_body> parser;
   parser.skip(head);
   parser.body_limit(1024 * 1024);

@@ -44,8 +44,8 @@ spawned spawn(const std::vector<std::string>& args, const std::vector<std::strin
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
     static const std::vector<std::string> owned = {
-        "HTTP_SERVER_", "THREADS=", "LOG_", "ACCESS_LOG=", "DRAIN_DELAY=", "SHUTDOWN_TIMEOUT=",
-        "REQUEST_TIMEOUT=", "IDLE_TIMEOUT=", "WRITE_TIMEOUT=", "MAX_"};
+        "HTTP_SERVER_",      "THREADS=",         "LOG_",          "ACCESS_LOG=",    "DRAIN_DELAY=",
+        "SHUTDOWN_TIMEOUT=", "REQUEST_TIMEOUT=", "IDLE_TIMEOUT=", "WRITE_TIMEOUT=", "MAX_"};
     bool skip = false;
     for (const auto& prefix : owned) skip = skip || kv.rfind(prefix, 0) == 0;
     if (!skip) env_storage.push_back(kv);
@@ -179,8 +179,10 @@ run_result run_binary(const std::vector<std::string>& args, const std::vector<st
       ::kill(child.pid, SIGKILL);
       break;
     }
-    if (out_open) out_open = read_available(child.out_fd, result.out, std::chrono::milliseconds(10));
-    if (err_open) err_open = read_available(child.err_fd, result.err, std::chrono::milliseconds(10));
+    if (out_open)
+      out_open = read_available(child.out_fd, result.out, std::chrono::milliseconds(10));
+    if (err_open)
+      err_open = read_available(child.err_fd, result.err, std::chrono::milliseconds(10));
   }
   ::close(child.out_fd);
   ::close(child.err_fd);

@@ -15,8 +15,7 @@ class server_process {
  public:
   /// Starts the binary with `--port 0 --host 127.0.0.1` plus `args`, and
   /// waits (up to 10 s) for its "listening on" line. Throws on failure.
-  explicit server_process(std::vector<std::string> args = {},
-                          std::vector<std::string> env = {});
+  explicit server_process(std::vector<std::string> args = {}, std::vector<std::string> env = {});
   ~server_process();
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
@@ -52,7 +51,8 @@ struct run_result {
   std::string out;
   std::string err;
 };
-run_result run_binary(const std::vector<std::string>& args, const std::vector<std::string>& env = {},
+run_result run_binary(const std::vector<std::string>& args,
+                      const std::vector<std::string>& env = {},
                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 }  // namespace badges_health::test

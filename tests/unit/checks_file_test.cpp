@@ -4,9 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <fstream>
-#include <unistd.h>
 
 namespace badges_health::app {
 namespace {
@@ -29,7 +29,8 @@ std::string one(const std::string& body) { return R"({"checks":[)" + body + "]}"
 TEST(checks_file, empty_object_means_no_checks) { EXPECT_TRUE(parse_checks("{}").empty()); }
 
 TEST(checks_file, tcp_check_with_defaults) {
-  const auto specs = parse_checks(one(R"({"name":"db","type":"tcp","host":"127.0.0.1","port":5432})"));
+  const auto specs =
+      parse_checks(one(R"({"name":"db","type":"tcp","host":"127.0.0.1","port":5432})"));
   ASSERT_EQ(specs.size(), 1u);
   const auto& s = specs[0];
   EXPECT_EQ(s.name, "db");
@@ -51,7 +52,8 @@ TEST(checks_file, durations_as_strings_or_seconds) {
 
 TEST(checks_file, http_url_is_split_into_host_port_and_target) {
   const auto s = parse_checks(one(
-      R"({"name":"api","type":"http","url":"http://[::1]:8081/health?deep=1","expect_status":[200,"300-302"],"expect_body":"ok"})"))[0];
+      R"({"name":"api","type":"http","url":"http://[::1]:8081/health?deep=1","expect_status":[200,"300-302"],"expect_body":"ok"})"))
+      [0];
   EXPECT_EQ(s.host, "::1");
   EXPECT_EQ(s.port, 8081);
   EXPECT_EQ(s.target, "/health?deep=1");
@@ -86,7 +88,8 @@ TEST(checks_file, each_bad_input_names_its_place) {
   EXPECT_THAT(error_of("[]"), HasSubstr("expected an object"));
   EXPECT_THAT(error_of(R"({"checkz":[]})"), HasSubstr("unknown field 'checkz'"));
   EXPECT_THAT(error_of(R"({"checks":{}})"), StartsWith("checks: expected an array"));
-  EXPECT_THAT(error_of(one(R"({"name":"a","type":"ftp"})")), StartsWith("checks[0].type: unknown type"));
+  EXPECT_THAT(error_of(one(R"({"name":"a","type":"ftp"})")),
+              StartsWith("checks[0].type: unknown type"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"tcp","host":"h","port":1,"hots":"x"})")),
               StartsWith("checks[0]: unknown field 'hots'"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"tcp","host":"h","port":"x"})")),
@@ -105,8 +108,9 @@ TEST(checks_file, each_bad_input_names_its_place) {
               StartsWith("checks[0].rise:"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"http","url":"https://x/"})")),
               StartsWith("checks[0].url: only http://"));
-  EXPECT_THAT(error_of(one(R"({"name":"a","type":"http","url":"http://x/","expect_status":"abc"})")),
-              StartsWith("checks[0].expect_status:"));
+  EXPECT_THAT(
+      error_of(one(R"({"name":"a","type":"http","url":"http://x/","expect_status":"abc"})")),
+      StartsWith("checks[0].expect_status:"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"file","path":"/x","when":"sometimes"})")),
               StartsWith("checks[0].when:"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"disk","path":"/"})")),

@@ -2,8 +2,8 @@
 // UTC timestamps) on stderr.
 #pragma once
 
-#include <memory>
 #include <spdlog/formatter.h>
+#include <memory>
 #include <string>
 
 #include "badges_health/app/config.hpp"

@@ -28,7 +28,8 @@ struct health_snapshot {
 /// down if any critical check is failing (or stale); else degraded if any
 /// non-critical one is; else ok. Ready when every check has a first result.
 /// Draining is applied by the health model, not here.
-summary aggregate(const std::vector<check_snapshot>& checks, std::chrono::steady_clock::time_point now);
+summary aggregate(const std::vector<check_snapshot>& checks,
+                  std::chrono::steady_clock::time_point now);
 
 /// Builds a snapshot with its aggregate and freshness horizon.
 std::shared_ptr<const health_snapshot> make_snapshot(std::vector<check_snapshot> checks,

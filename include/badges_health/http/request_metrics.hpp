@@ -37,7 +37,7 @@ class request_metrics {
               std::chrono::nanoseconds took) noexcept;
 
   struct route_totals {
-    std::vector<std::uint64_t> requests;  // [method][code], flattened
+    std::vector<std::uint64_t> requests;                            // [method][code], flattened
     std::array<std::uint64_t, buckets.size() + 1> bucket_counts{};  // non-cumulative; last is +Inf
     std::uint64_t sum_ns = 0;
   };

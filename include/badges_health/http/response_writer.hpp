@@ -19,9 +19,9 @@ inline constexpr std::string_view common_headers =
     "Access-Control-Allow-Origin: *\r\n";
 
 struct write_options {
-  bool head = false;        ///< HEAD request: same headers, no body.
-  bool keep_alive = true;   ///< false adds `Connection: close`.
-  unsigned version = 11;    ///< 10 with keep_alive adds `Connection: keep-alive`.
+  bool head = false;       ///< HEAD request: same headers, no body.
+  bool keep_alive = true;  ///< false adds `Connection: close`.
+  unsigned version = 11;   ///< 10 with keep_alive adds `Connection: keep-alive`.
 };
 
 /// Appends the wire form of `res` to `out`.

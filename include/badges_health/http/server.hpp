@@ -3,8 +3,8 @@
 // (start, stop accepting, abort) from its own control thread.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <atomic>
+#include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <memory>
 #include <vector>
