@@ -9,6 +9,7 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY include include
 COPY src src
+COPY openapi openapi
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBADGES_HEALTH_BUILD_TESTS=OFF \
  && cmake --build build -j"$(nproc)" --target badges-health \
  && strip build/badges-health
@@ -22,7 +23,8 @@ LABEL org.opencontainers.image.title="badges-health" \
       org.opencontainers.image.revision="${COMMIT_HASH}"
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libspdlog1.10 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && useradd --system --uid 10001 --no-create-home badges
 COPY --from=build /src/build/badges-health /usr/local/bin/badges-health
 ENV CURRENT_VERSION=${CURRENT_VERSION} COMMIT_HASH=${COMMIT_HASH}

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -209,7 +210,9 @@ std::string usage() {
     if (!f.env.empty()) out << " [" << f.env << "]";
     out << "\n";
   }
-  out << "  --help                      print this text and exit\n"
+  out << "  --print-config              check the flags, environment and checks file, print the\n"
+         "                              effective configuration as JSON and exit\n"
+         "  --help                      print this text and exit\n"
          "  --version                   print the version and exit\n"
          "\n"
          "Exit codes: 0 after a clean stop (SIGTERM, SIGINT), 1 when it cannot\n"
@@ -234,8 +237,13 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
   // Read the command line first: --help and --version win over anything,
   // and a flag replaces its environment variable (even a malformed one).
   std::vector<std::pair<const flag*, std::string>> given;
+  bool print_config = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
+    if (arg == "--print-config") {
+      print_config = true;
+      continue;
+    }
     if (arg == "--help" || arg == "-h") {
       result.what = parse_result::action::help;
       return result;
@@ -298,7 +306,42 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
     return fail("--drain-delay: must be less than --shutdown-timeout (" +
                 format_duration(c.shutdown_timeout) + ")");
   }
+  if (print_config) result.what = parse_result::action::print_config;
   return result;
+}
+
+std::string effective_config_json(const config& c, const std::vector<std::string>& routes) {
+  const auto ms = [](std::chrono::milliseconds d) { return d.count(); };
+  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+  for (const auto& check : c.checks) {
+    checks.push_back({{"name", check.name},
+                      {"critical", check.critical},
+                      {"intervalMs", ms(check.interval)},
+                      {"timeoutMs", ms(check.timeout)}});
+  }
+  const nlohmann::ordered_json out = {{"host", c.server.host},
+                                      {"port", c.server.port},
+                                      {"threads", c.server.threads},
+                                      {"logLevel", c.log_level},
+                                      {"logFormat", c.format == log_format::json ? "json" : "text"},
+                                      {"accessLog", c.server.access_log},
+                                      {"drainDelayMs", ms(c.drain_delay)},
+                                      {"shutdownTimeoutMs", ms(c.shutdown_timeout)},
+                                      {"requestTimeoutMs", ms(c.server.request_timeout)},
+                                      {"idleTimeoutMs", ms(c.server.idle_timeout)},
+                                      {"writeTimeoutMs", ms(c.server.write_timeout)},
+                                      {"maxHeaderBytes", c.server.max_header_bytes},
+                                      {"maxTargetBytes", c.server.max_target_bytes},
+                                      {"maxConnections", c.server.max_connections},
+                                      {"configFile", c.config_file},
+                                      {"checks", std::move(checks)},
+                                      // Whether a token is set, never the token itself.
+                                      {"detailsTokenSet", !c.details_token.empty()},
+                                      {"metricsTokenSet", !c.metrics_token.empty()},
+                                      {"version", c.version},
+                                      {"commitHash", c.commit_hash},
+                                      {"routes", routes}};
+  return out.dump(2) + "\n";
 }
 
 }  // namespace badges_health::app

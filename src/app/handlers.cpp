@@ -7,6 +7,7 @@
 
 #include "badges_health/app/bearer_auth.hpp"
 #include "badges_health/app/config.hpp"
+#include "badges_health/app/openapi_document.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/timestamp.hpp"
 
@@ -148,7 +149,17 @@ http::handler make_index_handler(std::string version, std::vector<std::string> p
   };
 }
 
-std::vector<std::string> route_paths() { return {"/status", "/livez", "/readyz", "/metrics", "/"}; }
+http::handler make_openapi_handler() {
+  return [](const http::request_view&) {
+    http::response res;
+    res.body = openapi_document();
+    return res;
+  };
+}
+
+std::vector<std::string> route_paths() {
+  return {"/status", "/livez", "/readyz", "/metrics", "/openapi.json", "/"};
+}
 
 void register_routes(http::router& r, const health::status_source& source,
                      const http::metrics_registry& registry, const service_info& info,
@@ -157,6 +168,7 @@ void register_routes(http::router& r, const health::status_source& source,
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source));
   r.add_get("/metrics", make_metrics_handler(registry, source, info, metrics_token));
+  r.add_get("/openapi.json", make_openapi_handler());
   r.add_get("/", make_index_handler(info.version, route_paths()));
 }
 

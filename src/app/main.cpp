@@ -5,6 +5,7 @@
 
 #include "badges_health/app/application.hpp"
 #include "badges_health/app/config.hpp"
+#include "badges_health/app/handlers.hpp"
 #include "badges_health/app/logging.hpp"
 #include "badges_health/app/probe_command.hpp"
 
@@ -27,11 +28,17 @@ int main(int argc, char** argv) {
       std::cerr << "badges-health: " << parsed.message << "\n";
       return 2;
     case parse_result::action::run:
+    case parse_result::action::print_config:
       break;
   }
   if (auto err = badges_health::app::load_config_file(parsed.cfg); !err.empty()) {
     std::cerr << "badges-health: " << err << "\n";
     return 2;
+  }
+  if (parsed.what == parse_result::action::print_config) {
+    std::cout << badges_health::app::effective_config_json(parsed.cfg,
+                                                           badges_health::app::route_paths());
+    return 0;
   }
   try {
     badges_health::app::configure_logging(parsed.cfg.log_level, parsed.cfg.format);

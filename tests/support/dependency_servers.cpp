@@ -86,7 +86,7 @@ void send_all(int fd, const std::string& bytes) {
   }
 }
 
-std::string http_response(unsigned code, const std::string& reason, const std::string& body) {
+std::string canned_response(unsigned code, const std::string& reason, const std::string& body) {
   return "HTTP/1.1 " + std::to_string(code) + " " + reason +
          "\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(body.size()) +
          "\r\nConnection: close\r\n\r\n" + body;
@@ -286,14 +286,14 @@ void http_dependency::serve(int fd) {
   }
   switch (b.how) {
     case mode::ok:
-      send_all(fd, http_response(200, "OK", b.body));
+      send_all(fd, canned_response(200, "OK", b.body));
       break;
     case mode::error:
-      send_all(fd, http_response(500, "Internal Server Error", b.body));
+      send_all(fd, canned_response(500, "Internal Server Error", b.body));
       break;
     case mode::slow: {
       pollfd p{stop_pipe_[0], POLLIN, 0};
-      if (::poll(&p, 1, poll_ms(b.delay)) == 0) send_all(fd, http_response(200, "OK", b.body));
+      if (::poll(&p, 1, poll_ms(b.delay)) == 0) send_all(fd, canned_response(200, "OK", b.body));
       break;
     }
     case mode::silent: {

@@ -105,7 +105,7 @@ unsigned short free_loopback_port() {
 }
 
 haproxy_process::haproxy_process(const temp_dir& dir, options opts)
-    : dir_(dir), socket_path_(dir.file("admin.sock")), log_path_(dir.file("haproxy.log")) {
+    : socket_path_(dir.file("admin.sock")), log_path_(dir.file("haproxy.log")) {
   const std::string binary = haproxy_binary();
   if (::access(binary.c_str(), X_OK) != 0) {
     throw std::runtime_error("HAProxy not found at " + binary +

@@ -56,7 +56,6 @@ class haproxy_process {
   std::string log() const;
 
  private:
-  const temp_dir& dir_;
   std::string socket_path_;
   std::string log_path_;
   unsigned short frontend_port_ = 0;

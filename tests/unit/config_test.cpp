@@ -85,6 +85,31 @@ TEST(parse_config, version_flag_asks_for_version) {
   EXPECT_EQ(parse({"--version"}).what, action::version);
 }
 
+TEST(parse_config, print_config_applies_every_other_flag_and_variable) {
+  const parse_result r = parse({"--print-config", "--port", "9"}, {{"DRAIN_DELAY", "2s"}});
+  EXPECT_EQ(r.what, action::print_config);
+  EXPECT_EQ(r.cfg.server.port, 9);
+  EXPECT_EQ(r.cfg.drain_delay, 2s);
+  // A bad value is still an error: --print-config checks, it does not bypass.
+  const parse_result bad = parse({"--print-config"}, {{"HTTP_SERVER_PORT", "abc"}});
+  EXPECT_EQ(bad.what, action::error);
+  EXPECT_TRUE(starts_with(bad.message, "HTTP_SERVER_PORT")) << bad.message;
+}
+
+TEST(effective_config_json, reports_values_and_never_the_tokens) {
+  config c;
+  c.server.port = 9090;
+  c.drain_delay = 3s;
+  c.details_token = "s3cret-details";
+  const std::string out = effective_config_json(c, {"/status", "/livez"});
+  EXPECT_NE(out.find(R"("port": 9090)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("drainDelayMs": 3000)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("detailsTokenSet": true)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("metricsTokenSet": false)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("/livez")"), std::string::npos) << out;
+  EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+}
+
 TEST(parse_config, usage_names_every_flag_and_its_variable) {
   const std::string text = usage();
   for (std::string_view name : {"--host",

@@ -38,7 +38,7 @@ struct config {
 
 /// What the command line asks for.
 struct parse_result {
-  enum class action { run, help, version, error };
+  enum class action { run, help, version, print_config, error };
   action what = action::run;
   config cfg;
   /// For `error`: one line naming the flag (or variable) and the problem.
@@ -54,6 +54,10 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
 /// Loads cfg.config_file into cfg.checks. Returns an error message naming
 /// the file and field, or an empty string.
 std::string load_config_file(config& cfg);
+
+/// The effective configuration as indented JSON (tokens only as set or
+/// not), for `--print-config`: what an operator or a manifest test checks.
+std::string effective_config_json(const config& cfg, const std::vector<std::string>& routes);
 
 using health::format_duration;
 using health::parse_duration;

@@ -33,6 +33,9 @@ http::handler make_liveness_handler();
 /// the service is not draining; 503 otherwise.
 http::handler make_readiness_handler(const health::status_source& source);
 
+/// GET /openapi.json: the embedded contract.
+http::handler make_openapi_handler();
+
 /// GET /: names the endpoints.
 http::handler make_index_handler(std::string version, std::vector<std::string> paths);
 

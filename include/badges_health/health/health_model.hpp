@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/status.hpp"
@@ -29,7 +31,19 @@ class health_model final : public status_source {
   bool draining() const noexcept;
 
  private:
-  std::atomic<std::shared_ptr<const health_snapshot>> snapshot_;
+  // Publication: the snapshot is swapped under a mutex that requests never
+  // take on the fast path. Each thread keeps its own reference to the last
+  // snapshot it saw and compares one atomic version number per read; only
+  // after a publish does it take the mutex once to copy the new pointer.
+  // (libstdc++ 12's std::atomic<std::shared_ptr> releases its internal lock
+  // with memory_order_relaxed after a load, which ThreadSanitizer rightly
+  // reports as a race with the next store; it also costs a locked
+  // read-modify-write and a reference count round trip per request.)
+  const health_snapshot& local_snapshot() const noexcept;
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<const health_snapshot> snapshot_;  // guarded by mutex_
+  std::atomic<std::uint64_t> version_;
   std::atomic<bool> draining_{false};
 };
 

@@ -1,0 +1,409 @@
+// Live contract tests: the real binary on real sockets, every route and
+// every error it can be made to send, each answer checked against the
+// OpenAPI document (status code declared for that operation, content type,
+// declared headers, and the body against the response schema with Ajv's
+// JSON Schema 2020-12 validator and its date-time format).
+//
+// Run: BADGES_HEALTH_BINARY=build/test/badges-health node --test tests/contract/
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const documentPath = path.join(here, '..', '..', 'openapi', 'badges-health.openapi.json');
+const doc = JSON.parse(readFileSync(documentPath, 'utf8'));
+const binary = process.env.BADGES_HEALTH_BINARY;
+assert.ok(binary, 'set BADGES_HEALTH_BINARY to the badges-health binary to test');
+
+// ---------------------------------------------------------------- schemas
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(doc, 'openapi.json');
+
+function pointer(...parts) {
+  return parts.map((p) => String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+}
+
+function deref(obj) {
+  let o = obj;
+  while (o && o.$ref) {
+    assert.ok(o.$ref.startsWith('#/'), `only local references: ${o.$ref}`);
+    o = o.$ref
+      .slice(2)
+      .split('/')
+      .map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'))
+      .reduce((acc, key) => acc[key], doc);
+    assert.ok(o !== undefined, `dangling reference ${obj.$ref}`);
+  }
+  return o;
+}
+
+// The documented responses of one request: the operation's, or for
+// unknown paths, unknown methods and the `*` target the server-wide ones.
+function documentedResponses(method, target) {
+  const server = doc['x-server-wide'];
+  if (target === '*') return { where: 'x-server-wide.asteriskOptions', responses: server.asteriskOptions.responses };
+  if (!target.startsWith('/')) {
+    return { where: 'x-server-wide.unroutableRequests', responses: server.unroutableRequests.responses };
+  }
+  const p = target.split('?')[0];
+  const item = doc.paths[p];
+  if (!item) return { where: 'x-server-wide.unknownPaths', responses: server.unknownPaths.responses };
+  const op = item[method.toLowerCase()];
+  if (!op) return { where: `paths.${p}.x-other-methods`, responses: item['x-other-methods'].responses };
+  return { where: `paths.${p}.${method.toLowerCase()}`, responses: op.responses };
+}
+
+function mediaType(value) {
+  return (value ?? '').split(';')[0].trim().toLowerCase();
+}
+
+// Checks one answer against the document; returns the parsed JSON body
+// (or null).
+function checkAgainstContract(method, target, res) {
+  const { where, responses } = documentedResponses(method, target);
+  const declared = responses[String(res.status)];
+  assert.ok(declared, `${method} ${target} answered ${res.status}, which ${where} does not declare ` +
+    `(declared: ${Object.keys(responses).join(', ')})\n${res.raw}`);
+  const response = deref(declared);
+
+  for (const [name, h] of Object.entries(response.headers ?? {})) {
+    const header = deref(h);
+    const value = res.headers[name.toLowerCase()];
+    if (header.required) {
+      assert.ok(value !== undefined, `${method} ${target} ${res.status}: missing required header ${name}`);
+    }
+    if (value !== undefined && header.schema) {
+      const schema = deref(header.schema);
+      const typed = schema.type === 'integer' ? Number(value) : value;
+      const validate = ajv.compile(schema);
+      assert.ok(validate(typed), `${method} ${target} ${res.status}: header ${name}: ${value}: ` +
+        ajv.errorsText(validate.errors));
+    }
+  }
+
+  const content = response.content ?? {};
+  if (method === 'HEAD' || res.status === 204) {
+    assert.equal(res.body.length, 0, `${method} ${target} ${res.status} must have no body`);
+    return null;
+  }
+  const types = Object.keys(content);
+  assert.ok(types.length > 0, `${where} ${res.status} declares no content but a body came`);
+  const actual = mediaType(res.headers['content-type']);
+  const key = types.find((t) => mediaType(t) === actual);
+  assert.ok(key, `${method} ${target} ${res.status}: Content-Type ${res.headers['content-type']} ` +
+    `not among ${types.join(', ')}`);
+  if (actual !== 'application/json') return null;
+
+  const body = JSON.parse(res.body);
+  const statusRef = declared.$ref
+    ? `openapi.json#/${declared.$ref.slice(2)}`
+    : `openapi.json#/${pointer(...where.split('.'), 'responses', res.status)}`;
+  const validate = ajv.getSchema(`${statusRef}/${pointer('content', key, 'schema')}`);
+  assert.ok(validate, `no schema at ${statusRef}`);
+  assert.ok(validate(body), `${method} ${target} ${res.status}: body does not match the schema: ` +
+    `${ajv.errorsText(validate.errors)}\n${res.body}`);
+  return body;
+}
+
+// ------------------------------------------------------------ raw client
+
+// Sends `bytes` on a new connection and reads until the server closes it
+// (every request here asks for `Connection: close` or is an error that
+// closes); parses one HTTP/1.1 response.
+function exchange(port, bytes, { hold } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks = [];
+    socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
+    socket.on('connect', () => socket.write(bytes));
+    socket.on('data', (c) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const raw = Buffer.concat(chunks).toString('latin1');
+      const end = raw.indexOf('\r\n\r\n');
+      if (end < 0) return reject(new Error(`no complete response: ${JSON.stringify(raw)}`));
+      const [statusLine, ...lines] = raw.slice(0, end).split('\r\n');
+      const headers = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, body: raw.slice(end + 4), raw });
+    });
+    if (hold) hold(socket);
+  });
+}
+
+function request(port, method, target, extra = '') {
+  return exchange(port, `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`);
+}
+
+// ----------------------------------------------------------- the service
+
+class Service {
+  constructor(args = [], env = {}) {
+    this.dir = mkdtempSync(path.join(tmpdir(), 'badges-health-contract-'));
+    this.args = args;
+    this.env = env;
+    this.log = '';
+  }
+
+  start() {
+    return new Promise((resolve, reject) => {
+      this.proc = spawn(binary, ['--port', '0', '--host', '127.0.0.1', '--threads', '2', ...this.args],
+        { env: { PATH: process.env.PATH, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const onData = (d) => {
+        this.log += d.toString();
+        const m = this.log.match(/listening on 127\.0\.0\.1:(\d+)/);
+        if (m && !this.port) {
+          this.port = Number(m[1]);
+          resolve(this);
+        }
+      };
+      this.proc.stdout.on('data', onData);
+      this.proc.stderr.on('data', onData);
+      this.proc.on('exit', (code) => {
+        this.exitCode = code;
+        if (!this.port) reject(new Error(`exited ${code} before listening:\n${this.log}`));
+      });
+      setTimeout(() => reject(new Error(`not listening after 10 s:\n${this.log}`)), 10000).unref();
+    });
+  }
+
+  stop() {
+    if (this.proc && this.exitCode === undefined) this.proc.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  file(name) {
+    return path.join(this.dir, name);
+  }
+
+  // Polls GET target until `predicate(body)` holds (checks run on their own
+  // schedule), returning the last answer.
+  async waitFor(target, predicate, extra = '') {
+    let res;
+    for (let i = 0; i < 100; ++i) {
+      res = await request(this.port, 'GET', target, extra);
+      if (predicate(res)) return res;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail(`${target} never reached the expected state; last answer:\n${res.raw}\nlog:\n${this.log}`);
+  }
+}
+
+const PATHS = Object.keys(doc.paths);
+
+// ----------------------------------------------------------------- tests
+
+describe('contract', () => {
+  test('the binary serves exactly the paths the document declares, and embeds the document', async () => {
+    const svc = await new Service().start();
+    try {
+      const index = checkAgainstContract('GET', '/', await request(svc.port, 'GET', '/'));
+      assert.deepEqual([...index.endpoints].sort(), [...PATHS].sort());
+      const served = await request(svc.port, 'GET', '/openapi.json');
+      checkAgainstContract('GET', '/openapi.json', served);
+      assert.ok(Buffer.from(served.body, 'latin1').equals(readFileSync(documentPath)),
+        'GET /openapi.json is not byte-for-byte openapi/badges-health.openapi.json (rebuild?)');
+    } finally {
+      svc.stop();
+    }
+  });
+
+  describe('a healthy instance without checks', () => {
+    let svc;
+    before(async () => {
+      svc = await new Service(['--max-header-bytes', '4096', '--max-target-bytes', '1024']).start();
+    });
+    after(() => svc.stop());
+
+    for (const p of PATHS) {
+      for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+        test(`${method} ${p}`, async () => {
+          const res = await request(svc.port, method, p);
+          checkAgainstContract(method, p, res);
+          assert.equal(res.status, method === 'OPTIONS' ? 204 : 200, res.raw);
+        });
+      }
+      test(`POST ${p} is a documented 405`, async () => {
+        const res = await request(svc.port, 'POST', p, 'Content-Length: 0\r\n');
+        const body = checkAgainstContract('POST', p, res);
+        assert.equal(res.status, 405);
+        assert.equal(body.code, 'METHOD_NOT_ALLOWED');
+      });
+    }
+
+    test('GET /status?verbose=true', async () => {
+      const res = await request(svc.port, 'GET', '/status?verbose=true');
+      const body = checkAgainstContract('GET', '/status?verbose=true', res);
+      assert.equal(res.status, 200);
+      assert.equal(body.status, 'ok');
+      assert.deepEqual(body.checks, {});
+    });
+
+    test('OPTIONS *', async () => {
+      const res = await request(svc.port, 'OPTIONS', '*');
+      checkAgainstContract('OPTIONS', '*', res);
+      assert.equal(res.status, 204);
+    });
+
+    const errors = [
+      ['unknown path', 'GET', '/nope', '', 404, 'NOT_FOUND'],
+      ['unknown query parameter', 'GET', '/status?foo=1', '', 400, 'UNKNOWN_PARAMETER'],
+      ['bad verbose value', 'GET', '/status?verbose=maybe', '', 400, 'INVALID_PARAMETER'],
+      ['request body', 'GET', '/status', 'Content-Length: 2\r\n', 400, 'BODY_NOT_ALLOWED'],
+      ['chunked body', 'GET', '/livez', 'Transfer-Encoding: chunked\r\n', 400, 'BODY_NOT_ALLOWED'],
+      ['target that is not a path', 'GET', 'status', '', 400, 'BAD_REQUEST'],
+      ['authority-form target', 'GET', 'example.com:80', '', 400, 'BAD_REQUEST'],
+      ['bad percent-encoding', 'GET', '/status?verbose=%zz', '', 400, 'BAD_REQUEST'],
+      ['* with GET', 'GET', '*', '', 400, 'BAD_REQUEST'],
+      ['long target', 'GET', `/status?${'a'.repeat(2000)}`, '', 414, 'TARGET_TOO_LONG'],
+      ['large header', 'GET', '/livez', `X-Big: ${'b'.repeat(5000)}\r\n`, 431, 'HEADER_TOO_LARGE'],
+    ];
+    for (const [name, method, target, extra, status, code] of errors) {
+      test(`${name}: ${status} ${code}`, async () => {
+        const res = await request(svc.port, method, target, extra);
+        const body = checkAgainstContract(method, target, res);
+        assert.equal(res.status, status, res.raw);
+        assert.equal(body.code, code);
+      });
+    }
+
+    test('HEAD errors carry no body', async () => {
+      const res = await request(svc.port, 'HEAD', '/status?foo=1');
+      checkAgainstContract('HEAD', '/status?foo=1', res);
+      assert.equal(res.status, 400);
+    });
+  });
+
+  describe('an instance with checks and tokens', () => {
+    let svc;
+    let deadPort;
+    before(async () => {
+      // A port with nobody listening: bind, read the port, close.
+      deadPort = await new Promise((resolve) => {
+        const s = net.createServer().listen(0, '127.0.0.1', () => {
+          const { port } = s.address();
+          s.close(() => resolve(port));
+        });
+      });
+      svc = new Service(['--details-token', 'd3tails', '--metrics-token', 'm3trics']);
+      writeFileSync(svc.file('checks.json'), JSON.stringify({
+        checks: [
+          { name: 'cache', type: 'tcp', host: '127.0.0.1', port: deadPort, critical: false,
+            interval: '200ms', timeout: '100ms', rise: 1, fall: 1 },
+          { name: 'maintenance', type: 'file', path: svc.file('maint'), when: 'absent',
+            interval: '200ms', timeout: '100ms', rise: 1, fall: 1 },
+        ],
+      }));
+      svc.args.push('--config', svc.file('checks.json'));
+      await svc.start();
+    });
+    after(() => svc.stop());
+
+    const details = 'Authorization: Bearer d3tails\r\n';
+
+    test('degraded: 200 with x-envoy-degraded, verbose names the failing check', async () => {
+      const res = await svc.waitFor('/status', (r) => r.body.includes('degraded'));
+      const body = checkAgainstContract('GET', '/status', res);
+      assert.equal(res.status, 200);
+      assert.equal(body.status, 'degraded');
+      assert.equal(res.headers['x-envoy-degraded'], 'true');
+      const verbose = await request(svc.port, 'GET', '/status?verbose=true', details);
+      const vbody = checkAgainstContract('GET', '/status?verbose=true', verbose);
+      assert.equal(vbody.checks.cache.status, 'fail');
+      assert.equal(vbody.checks.maintenance.status, 'pass');
+      checkAgainstContract('GET', '/readyz', await request(svc.port, 'GET', '/readyz'));
+    });
+
+    test('verbose and metrics without their tokens: 401', async () => {
+      for (const target of ['/status?verbose=true', '/metrics']) {
+        const res = await request(svc.port, 'GET', target);
+        const body = checkAgainstContract('GET', target, res);
+        assert.equal(res.status, 401);
+        assert.equal(body.code, 'UNAUTHORIZED');
+        const head = await request(svc.port, 'HEAD', target);
+        checkAgainstContract('HEAD', target, head);
+        assert.equal(head.status, 401);
+      }
+      const metrics = await request(svc.port, 'GET', '/metrics', 'Authorization: Bearer m3trics\r\n');
+      checkAgainstContract('GET', '/metrics', metrics);
+      assert.equal(metrics.status, 200);
+    });
+
+    test('down: 503 on /status and /readyz, verbose too, /livez stays 200', async () => {
+      writeFileSync(svc.file('maint'), '');
+      const res = await svc.waitFor('/status', (r) => r.status === 503);
+      assert.equal(checkAgainstContract('GET', '/status', res).status, 'down');
+      const head = await request(svc.port, 'HEAD', '/status');
+      checkAgainstContract('HEAD', '/status', head);
+      assert.equal(head.status, 503);
+      const verbose = await request(svc.port, 'GET', '/status?verbose=true', details);
+      assert.equal(verbose.status, 503);
+      assert.equal(checkAgainstContract('GET', '/status?verbose=true', verbose).status, 'down');
+      const ready = await request(svc.port, 'GET', '/readyz');
+      assert.equal(ready.status, 503);
+      assert.equal(checkAgainstContract('GET', '/readyz', ready).ready, false);
+      const live = await request(svc.port, 'GET', '/livez');
+      assert.equal(live.status, 200);
+      checkAgainstContract('GET', '/livez', live);
+    });
+  });
+
+  test('draining after SIGTERM: /status 503 down, verbose says draining', async () => {
+    const svc = await new Service(['--drain-delay', '3s']).start();
+    try {
+      svc.proc.kill('SIGTERM');
+      const res = await svc.waitFor('/status', (r) => r.status === 503);
+      assert.equal(checkAgainstContract('GET', '/status', res).status, 'down');
+      const verbose = await request(svc.port, 'GET', '/status?verbose=true');
+      assert.equal(checkAgainstContract('GET', '/status?verbose=true', verbose).draining, true);
+    } finally {
+      svc.stop();
+    }
+  });
+
+  test('a connection above --max-connections: 503 TOO_MANY_CONNECTIONS', async () => {
+    const svc = await new Service(['--max-connections', '1']).start();
+    let held;
+    try {
+      // The first connection takes the only slot and stays open.
+      held = net.connect(svc.port, '127.0.0.1');
+      await new Promise((r) => held.on('connect', r));
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await exchange(svc.port, '');
+      const body = checkAgainstContract('GET', '/status', res);
+      assert.equal(res.status, 503);
+      assert.equal(body.code, 'TOO_MANY_CONNECTIONS');
+    } finally {
+      held?.destroy();
+      svc.stop();
+    }
+  });
+
+  test('the checker rejects what the document does not allow', () => {
+    // Guards against a validator that accepts everything.
+    const headers = {
+      'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
+      'access-control-allow-origin': '*', date: 'Thu, 26 Nov 2026 16:23:28 GMT', 'content-length': '39',
+    };
+    const ok = { status: 200, headers, body: '{"status":"ok","timestamp":"yesterday"}', raw: '' };
+    assert.doesNotThrow(() => checkAgainstContract('GET', '/livez', { ...ok, body: '{"status":"ok","timestamp":"2026-11-26T16:23:28.123Z"}' }));
+    assert.throws(() => checkAgainstContract('GET', '/livez', ok), /body does not match/);
+    const undeclared = { status: 418, headers: {}, body: '', raw: '' };
+    assert.throws(() => checkAgainstContract('GET', '/livez', undeclared), /does not declare/);
+    const cached = { ...ok, headers: { ...headers, 'cache-control': 'max-age=60' } };
+    assert.throws(() => checkAgainstContract('GET', '/livez', cached), /header Cache-Control/);
+  });
+});
