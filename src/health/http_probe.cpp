@@ -1,7 +1,6 @@
-// Resolve, connect, GET, and judge the answer for the http check.
+// Connect, GET, and judge the answer for the http check.
 #include "badges_health/health/http_probe.hpp"
 
-#include <boost/asio/connect.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
@@ -12,35 +11,24 @@ namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
 
 http_probe::http_probe(const check_spec& spec, asio::any_io_executor ex)
-    : host_(spec.host),
-      port_(std::to_string(spec.port)),
+    : connector_(spec.host, spec.port, std::move(ex)),
       target_(spec.target),
       expect_status_(spec.expect_status),
-      expect_body_(spec.expect_body),
-      resolver_(ex),
-      socket_(ex) {
-  const bool v6 = host_.find(':') != std::string::npos;
-  host_header_ = (v6 ? "[" + host_ + "]" : host_) + (spec.port == 80 ? "" : ":" + port_);
+      expect_body_(spec.expect_body) {
+  // The Host header leaves out the default port, as browsers write it.
+  host_header_ = connector_.authority();
+  if (spec.port == 80) host_header_.resize(host_header_.size() - 3);
 }
 
 void http_probe::start(completion done) {
   buffer_.clear();
   parser_.emplace();
   parser_->body_limit(http_probe_body_limit);
-  resolver_.async_resolve(
-      host_, port_,
-      [self = shared_from_this(), done = std::move(done)](boost::system::error_code ec,
-                                                          tcp::resolver::results_type results) {
-        if (ec) return done({false, "resolve " + self->host_ + ": " + ec.message()});
-        asio::async_connect(
-            self->socket_, results,
-            [self, done](boost::system::error_code cec, const tcp::endpoint&) {
-              if (cec) {
-                return done({false, "connect " + self->host_header_ + ": " + cec.message()});
-              }
-              self->on_connected(done);
-            });
-      });
+  connector_.start([self = shared_from_this(), done = std::move(done)](const std::string& error,
+                                                                       const tcp::endpoint&) {
+    if (!error.empty()) return done({false, error});
+    self->on_connected(done);
+  });
 }
 
 void http_probe::on_connected(completion done) {
@@ -51,26 +39,26 @@ void http_probe::on_connected(completion done) {
   request_.set(bhttp::field::host, host_header_);
   request_.set(bhttp::field::user_agent, "badges-health/" BADGES_HEALTH_VERSION);
   request_.set(bhttp::field::connection, "close");
-  bhttp::async_write(socket_, request_,
+  bhttp::async_write(connector_.socket(), request_,
                      [self = shared_from_this(), done](boost::system::error_code ec, std::size_t) {
                        if (ec) return done({false, "send request: " + ec.message()});
                        auto read_done = [self, done](boost::system::error_code rec, std::size_t) {
                          self->on_response(done, rec);
                        };
                        if (self->expect_body_) {
-                         bhttp::async_read(self->socket_, self->buffer_, *self->parser_,
+                         bhttp::async_read(self->connector_.socket(), self->buffer_, *self->parser_,
                                            std::move(read_done));
                        } else {
                          // Only the status matters: never read the body.
-                         bhttp::async_read_header(self->socket_, self->buffer_, *self->parser_,
-                                                  std::move(read_done));
+                         bhttp::async_read_header(self->connector_.socket(), self->buffer_,
+                                                  *self->parser_, std::move(read_done));
                        }
                      });
 }
 
 void http_probe::on_response(completion done, boost::system::error_code ec) {
   boost::system::error_code ignored;
-  socket_.close(ignored);
+  connector_.socket().close(ignored);
   if (ec == bhttp::error::body_limit) {
     return done(
         {false, "response body larger than " + std::to_string(http_probe_body_limit) + " bytes"});
@@ -87,10 +75,6 @@ void http_probe::on_response(completion done, boost::system::error_code ec) {
   done({true, "status " + std::to_string(code)});
 }
 
-void http_probe::cancel() noexcept {
-  resolver_.cancel();
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-}
+void http_probe::cancel() noexcept { connector_.cancel(); }
 
 }  // namespace badges_health::health

@@ -1,40 +1,21 @@
-// Asynchronous resolve-and-connect for the tcp check.
+// The tcp check: a connection established is a pass.
 #include "badges_health/health/tcp_probe.hpp"
-
-#include <boost/asio/connect.hpp>
 
 namespace badges_health::health {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
-
-tcp_probe::tcp_probe(std::string host, unsigned short port, asio::any_io_executor ex)
-    : host_(std::move(host)), port_(std::to_string(port)), resolver_(ex), socket_(ex) {}
+tcp_probe::tcp_probe(std::string host, unsigned short port, boost::asio::any_io_executor ex)
+    : connector_(std::move(host), port, std::move(ex)) {}
 
 void tcp_probe::start(completion done) {
-  resolver_.async_resolve(
-      host_, port_,
-      [self = shared_from_this(), done = std::move(done)](boost::system::error_code ec,
-                                                          tcp::resolver::results_type results) {
-        if (ec) return done({false, "resolve " + self->host_ + ": " + ec.message()});
-        asio::async_connect(
-            self->socket_, results,
-            [self, done](boost::system::error_code cec, const tcp::endpoint& ep) {
-              boost::system::error_code ignored;
-              self->socket_.close(ignored);
-              if (cec) {
-                return done(
-                    {false, "connect " + self->host_ + ":" + self->port_ + ": " + cec.message()});
-              }
-              done({true, "connected to " + ep.address().to_string() + ":" + self->port_});
-            });
-      });
+  connector_.start([self = shared_from_this(), done = std::move(done)](
+                       const std::string& error, const boost::asio::ip::tcp::endpoint& ep) {
+    boost::system::error_code ignored;
+    self->connector_.socket().close(ignored);
+    if (!error.empty()) return done({false, error});
+    done({true, "connected to " + ep.address().to_string() + ":" + std::to_string(ep.port())});
+  });
 }
 
-void tcp_probe::cancel() noexcept {
-  resolver_.cancel();
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-}
+void tcp_probe::cancel() noexcept { connector_.cancel(); }
 
 }  // namespace badges_health::health

@@ -11,6 +11,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
 
+#include "badges_health/health/connector.hpp"
 #include "badges_health/health/probe.hpp"
 
 namespace badges_health::health {
@@ -28,14 +29,11 @@ class http_probe final : public probe, public std::enable_shared_from_this<http_
   void on_connected(completion done);
   void on_response(completion done, boost::system::error_code ec);
 
-  std::string host_;
-  std::string port_;
+  connector connector_;
   std::string host_header_;
   std::string target_;
   std::vector<status_range> expect_status_;
   std::optional<std::string> expect_body_;
-  boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;
   boost::beast::flat_buffer buffer_;
   boost::beast::http::request<boost::beast::http::empty_body> request_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;

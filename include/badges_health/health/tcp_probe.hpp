@@ -2,8 +2,7 @@
 // host name is resolved asynchronously on every attempt.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-
+#include "badges_health/health/connector.hpp"
 #include "badges_health/health/probe.hpp"
 
 namespace badges_health::health {
@@ -15,10 +14,7 @@ class tcp_probe final : public probe, public std::enable_shared_from_this<tcp_pr
   void cancel() noexcept override;
 
  private:
-  std::string host_;
-  std::string port_;
-  boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;
+  connector connector_;
 };
 
 }  // namespace badges_health::health
