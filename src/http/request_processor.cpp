@@ -40,6 +40,18 @@ void request_processor::keep(std::string_view rest) {
   in_.commit(rest.size());
 }
 
+namespace {
+
+bool has_obsolete_fold(std::string_view header) {
+  for (std::size_t i = header.find('\n'); i != std::string_view::npos && i + 1 < header.size();
+       i = header.find('\n', i + 1)) {
+    if (header[i + 1] == ' ' || header[i + 1] == '\t') return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::size_t request_processor::parse(std::string_view data, bool draining) {
   std::size_t pos = 0;
   while (!closing_ && queued_ < options_.max_pipelined && pos < data.size()) {
@@ -50,6 +62,7 @@ std::size_t request_processor::parse(std::string_view data, bool draining) {
       ++started_;
     }
     beast::error_code ec;
+    const std::size_t start = pos;
     pos += parser_->put(boost::asio::const_buffer(data.data() + pos, data.size() - pos), ec);
     if (ec == bhttp::error::need_more) break;
     if (ec) {
@@ -57,6 +70,15 @@ std::size_t request_processor::parse(std::string_view data, bool draining) {
       break;
     }
     if (!parser_->is_header_done()) break;
+    // The parser only consumes a header once it has all of it, so this put
+    // saw the whole header block. Obsolete line folding (a line starting
+    // with a space or tab) is refused rather than unfolded (RFC 9112
+    // section 5.2 allows either): proxies in front of us disagree on how to
+    // unfold it, which is how request smuggling starts.
+    if (has_obsolete_fold(data.substr(start, pos - start))) {
+      reject(http_error::bad_request("malformed request: obsolete line folding"));
+      break;
+    }
     answer_current(draining);
   }
   return pos;
