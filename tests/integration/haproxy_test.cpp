@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/dependency_servers.hpp"
 #include "support/haproxy_process.hpp"
 #include "support/health_service.hpp"
 #include "support/raw_client.hpp"
@@ -42,12 +43,11 @@ json maintenance_check(const temp_dir& dir) {
           {"fall", 1}};
 }
 
-// A non-critical TCP check of a port nobody listens on: it fails, and the
-// instance reports degraded, which must still count as up.
-json unreachable_optional_check() {
-  return {{"name", "cache"},     {"type", "tcp"},
-          {"host", "127.0.0.1"}, {"port", free_loopback_port()},
-          {"interval", "200ms"}, {"timeout", "100ms"},
+// A non-critical TCP check of a port that refuses connections: it fails,
+// and the instance reports degraded, which must still count as up.
+json unreachable_optional_check(const closed_tcp_port& closed) {
+  return {{"name", "cache"},       {"type", "tcp"},       {"host", "127.0.0.1"},
+          {"port", closed.port()}, {"interval", "200ms"}, {"timeout", "100ms"},
           {"critical", false}};
 }
 
@@ -204,8 +204,11 @@ TEST_F(HAProxyHealth, BothServersUpWhenBothAreOk) {
 }
 
 TEST_F(HAProxyHealth, BothServersUpWhenOneIsDegraded) {
+  // Held for the whole test: a port found free and released could be
+  // taken by another test's listener, and the check would then pass.
+  const closed_tcp_port cache;
   start(json::array({maintenance_check(dir1_)}),
-        json::array({maintenance_check(dir2_), unreachable_optional_check()}), {});
+        json::array({maintenance_check(dir2_), unreachable_optional_check(cache)}), {});
   ASSERT_TRUE(instance2_->wait_for([](const json& b) {
     return b.value("status", "") == "degraded";
   })) << instance2_->verbose().dump();

@@ -24,12 +24,17 @@ using std::chrono::steady_clock;
   throw std::runtime_error(what + ": " + std::strerror(errno));
 }
 
-// A listening socket on 127.0.0.1:`port` (0: any free port).
-int listen_on_loopback(unsigned short port) {
+// A socket bound to 127.0.0.1:`port` (0: any free port), not listening.
+// With `reuse_address`, sockets in TIME_WAIT on the port do not stop the
+// bind, and another SO_REUSEADDR socket may bind it while this one is not
+// listening; without it, nothing else can.
+int bind_loopback(unsigned short port, bool reuse_address) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) fail_errno("socket");
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (reuse_address) {
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
@@ -40,6 +45,12 @@ int listen_on_loopback(unsigned short port) {
     errno = saved;
     fail_errno("bind 127.0.0.1:" + std::to_string(port));
   }
+  return fd;
+}
+
+// A listening socket on 127.0.0.1:`port` (0: any free port).
+int listen_on_loopback(unsigned short port) {
+  const int fd = bind_loopback(port, true);
   if (::listen(fd, 128) != 0) {
     const int saved = errno;
     ::close(fd);
@@ -117,6 +128,7 @@ void tcp_dependency::close() {
   if (!changed_.wait_for(lock, std::chrono::seconds(5), [this] { return !listening_; })) {
     throw std::runtime_error("tcp_dependency: listener did not close");
   }
+  if (!error_.empty()) throw std::runtime_error("tcp_dependency: cannot hold the port: " + error_);
 }
 
 void tcp_dependency::reopen() {
@@ -130,13 +142,27 @@ void tcp_dependency::reopen() {
   if (!error_.empty()) throw std::runtime_error("tcp_dependency: " + error_);
 }
 
-void tcp_dependency::open_listener() { listen_fd_ = listen_on_loopback(port_); }
+void tcp_dependency::open_listener() {
+  // Binds beside the reserve (both SO_REUSEADDR, the reserve not
+  // listening), so the port is never free in between.
+  listen_fd_ = listen_on_loopback(port_);
+  release_reserve();
+}
 
 void tcp_dependency::close_listener() {
   if (listen_fd_ >= 0) ::close(listen_fd_);
   listen_fd_ = -1;
   for (int fd : held_) ::close(fd);
   held_.clear();
+}
+
+void tcp_dependency::reserve_port() {
+  if (reserve_fd_ < 0) reserve_fd_ = bind_loopback(port_, true);
+}
+
+void tcp_dependency::release_reserve() {
+  if (reserve_fd_ >= 0) ::close(reserve_fd_);
+  reserve_fd_ = -1;
 }
 
 void tcp_dependency::apply_wanted_state() {
@@ -150,6 +176,11 @@ void tcp_dependency::apply_wanted_state() {
     }
   } else if (!want_listening_ && listen_fd_ >= 0) {
     close_listener();
+    try {
+      reserve_port();
+    } catch (const std::exception& e) {
+      error_ = e.what();
+    }
   }
   listening_ = listen_fd_ >= 0;
   changed_.notify_all();
@@ -177,9 +208,16 @@ void tcp_dependency::run() {
   }
   std::lock_guard lock(mutex_);
   close_listener();
+  release_reserve();
   listening_ = false;
   changed_.notify_all();
 }
+
+// ---------------------------------------------------------- closed port ----
+
+closed_tcp_port::closed_tcp_port() : fd_(bind_loopback(0, false)), port_(local_port(fd_)) {}
+
+closed_tcp_port::~closed_tcp_port() { ::close(fd_); }
 
 // --------------------------------------------------------------- http ----
 

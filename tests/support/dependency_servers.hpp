@@ -49,9 +49,15 @@ class tcp_dependency {
   void apply_wanted_state();
   void open_listener();
   void close_listener();
+  void reserve_port();
+  void release_reserve();
 
   unsigned short port_ = 0;
   int listen_fd_ = -1;
+  // While closed: a bound, non-listening socket on port_, so connects are
+  // refused and no bind to port 0 or outgoing connection elsewhere can be
+  // given the port before reopen().
+  int reserve_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   std::vector<int> held_;
   std::atomic<std::size_t> connections_{0};
@@ -67,6 +73,26 @@ class tcp_dependency {
 
   std::atomic<bool> stopping_{false};
   std::thread worker_;
+};
+
+/// A port on 127.0.0.1 that refuses every connection for as long as this
+/// object lives: the socket is bound (without SO_REUSEADDR) and never
+/// listens. Unlike a port found free and then closed, no other process's
+/// listener and no outgoing connection's local end can take it meanwhile,
+/// so a check aimed at it fails every time.
+class closed_tcp_port {
+ public:
+  /// Binds 127.0.0.1:0. Throws on failure.
+  closed_tcp_port();
+  ~closed_tcp_port();
+  closed_tcp_port(const closed_tcp_port&) = delete;
+  closed_tcp_port& operator=(const closed_tcp_port&) = delete;
+
+  unsigned short port() const noexcept { return port_; }
+
+ private:
+  int fd_ = -1;
+  unsigned short port_ = 0;
 };
 
 /// A minimal HTTP/1.1 server on 127.0.0.1: one request per connection,
