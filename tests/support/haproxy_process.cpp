@@ -30,20 +30,30 @@ std::vector<std::string> split(const std::string& line, char sep) {
   return out;
 }
 
-bool frontend_accepts(unsigned short port) {
+// The frontend's listening socket, bound to 127.0.0.1:0 here and handed
+// to HAProxy as descriptor kFrontendFd (`bind fd@3`): the port is never
+// free between choosing it and HAProxy listening on it, so no other test's
+// socket can take it meanwhile.
+constexpr int kFrontendFd = 3;
+
+int frontend_listener(unsigned short& port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) throw std::runtime_error("socket failed");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      ::listen(fd, SOMAXCONN) != 0) {
+    ::close(fd);
+    throw std::runtime_error("could not listen on 127.0.0.1:0");
+  }
+  port = ntohs(addr.sin_port);
+  return fd;
 }
 
-std::string config_text(const std::string& socket_path, unsigned short frontend_port,
-                        const haproxy_process::options& opts) {
+std::string config_text(const std::string& socket_path, const haproxy_process::options& opts) {
   std::ostringstream cfg;
   cfg << "global\n"
       << "  stats socket " << socket_path << " level admin\n"
@@ -67,7 +77,7 @@ std::string config_text(const std::string& socket_path, unsigned short frontend_
   }
   cfg << "\n"
       << "frontend fe\n"
-      << "  bind 127.0.0.1:" << frontend_port << "\n"
+      << "  bind fd@" << kFrontendFd << "\n"
       << "  default_backend be\n"
       << "\n"
       << "backend be\n"
@@ -87,23 +97,6 @@ std::string haproxy_binary() {
   return env != nullptr && *env != '\0' ? env : "/usr/sbin/haproxy";
 }
 
-unsigned short free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    throw std::runtime_error("could not bind 127.0.0.1:0");
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 haproxy_process::haproxy_process(const temp_dir& dir, options opts)
     : socket_path_(dir.file("admin.sock")), log_path_(dir.file("haproxy.log")) {
   const std::string binary = haproxy_binary();
@@ -111,9 +104,8 @@ haproxy_process::haproxy_process(const temp_dir& dir, options opts)
     throw std::runtime_error("HAProxy not found at " + binary +
                              " (install the Debian package `haproxy`, or set HAPROXY_BINARY)");
   }
-  frontend_port_ = free_loopback_port();
-  const std::string cfg_path =
-      dir.write("haproxy.cfg", config_text(socket_path_, frontend_port_, opts));
+  const std::string cfg_path = dir.write("haproxy.cfg", config_text(socket_path_, opts));
+  const int listen_fd = frontend_listener(frontend_port_);
 
   std::vector<std::string> argv_storage{binary, "-f", cfg_path, "-db"};
   std::vector<char*> argv;
@@ -122,19 +114,31 @@ haproxy_process::haproxy_process(const temp_dir& dir, options opts)
   // Output goes to a file, not a pipe, so HAProxy never blocks on a pipe
   // that the test does not read while it runs.
   const int log_fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (log_fd < 0) throw std::runtime_error("cannot open " + log_path_);
+  if (log_fd < 0) {
+    ::close(listen_fd);
+    throw std::runtime_error("cannot open " + log_path_);
+  }
   pid_ = ::fork();
   if (pid_ < 0) {
     ::close(log_fd);
+    ::close(listen_fd);
     throw std::runtime_error("fork failed");
   }
   if (pid_ == 0) {
     ::dup2(log_fd, STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
+    // dup2 clears close-on-exec on the copy; when the socket already is
+    // descriptor 3 there is no copy, so clear it by hand.
+    if (listen_fd == kFrontendFd) {
+      ::fcntl(listen_fd, F_SETFD, 0);
+    } else {
+      ::dup2(listen_fd, kFrontendFd);
+    }
     ::execve(argv[0], argv.data(), environ);
     _exit(127);
   }
   ::close(log_fd);
+  ::close(listen_fd);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
@@ -143,7 +147,10 @@ haproxy_process::haproxy_process(const temp_dir& dir, options opts)
       pid_ = -1;
       throw std::runtime_error("HAProxy exited at start-up; output:\n" + log());
     }
-    if (frontend_accepts(frontend_port_) && !admin("show info\n").empty()) break;
+    // The admin socket is served from HAProxy's event loop, which starts
+    // only after every listener is set up; the frontend's own socket
+    // accepts into its backlog from the start, so it proves nothing.
+    if (!admin("show info\n").empty()) break;
     if (std::chrono::steady_clock::now() > deadline) {
       throw std::runtime_error("HAProxy did not start within 10 s; output:\n" + log());
     }

@@ -16,9 +16,6 @@ namespace badges_health::test {
 /// Where HAProxy is looked for: $HAPROXY_BINARY if set, else /usr/sbin/haproxy.
 std::string haproxy_binary();
 
-/// A port on 127.0.0.1 that was free a moment ago (bound to 0, then closed).
-unsigned short free_loopback_port();
-
 class haproxy_process {
  public:
   struct options {
