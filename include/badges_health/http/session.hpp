@@ -42,8 +42,15 @@ class session : public std::enable_shared_from_this<session> {
   void wait_readable();
   void on_readable(boost::system::error_code ec);
   void after_processing();
-  void do_write();
-  void on_write(boost::system::error_code ec, std::size_t bytes);
+  /// Writes the output now; true when all of it went. Otherwise the rest
+  /// is left to an asynchronous write (or the connection closed).
+  bool write_now();
+  void on_write(boost::system::error_code ec);
+  /// After a write: drops the output and answers buffered requests; false
+  /// when the connection moved on to lingering instead.
+  bool continue_after_write();
+  /// Lets other connections run before writing more of this one's answers.
+  void yield();
   void do_linger();
   void on_linger_readable(boost::system::error_code ec);
   void close();
