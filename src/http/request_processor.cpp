@@ -20,7 +20,11 @@ void request_processor::receive(std::string_view bytes, bool draining) {
     return process(draining);
   }
   const std::size_t used = parse(bytes, draining);
-  if (!closing_) keep(bytes.substr(used));
+  if (!closing_) {
+    keep(bytes.substr(used));
+  } else if (used < bytes.size()) {
+    unread_after_close_ = true;
+  }
 }
 
 void request_processor::process(bool draining) {
@@ -116,7 +120,10 @@ void request_processor::answer_current(bool draining) {
   ++queued_;
   first_request_ = false;
   parser_.reset();
-  if (!keep_alive) closing_ = true;
+  if (!keep_alive) {
+    closing_ = true;
+    client_asked_close_ = !req.keep_alive();
+  }
 }
 
 void request_processor::reject(const http_error& e) {

@@ -5,9 +5,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 
 namespace badges_health::http {
 
@@ -35,11 +39,11 @@ session::~session() {
 }
 
 void session::start() {
-  boost::system::error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
   // The first request's read budget starts at accept.
   request_deadline_ = clock::now() + ctx_.options.request_timeout;
+  // No read is tried before waiting: the accept completes with the
+  // handshake, before the request arrives, so a read here found nothing on
+  // almost every connection in the benchmark and cost a system call.
   wait_readable();
 }
 
@@ -69,13 +73,14 @@ void session::wait_readable() {
 
 void session::on_readable(boost::system::error_code ec) {
   if (ec || phase_ == phase::closed) return close();
-  const std::size_t n = socket_.read_some(asio::buffer(ctx_.read_buffer), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) return wait_readable();
-  if (ec) {
+  const auto got = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
+  if (got == 0) return wait_readable();
+  if (got < 0) {
     // End of stream or reset: quiet.
-    spdlog::debug("connection closed while reading: {}", ec.message());
+    spdlog::debug("connection closed while reading");
     return close();
   }
+  const auto n = static_cast<std::size_t>(got);
   const auto started_before = processor_.requests_started();
   processor_.receive(std::string_view(ctx_.read_buffer.data(), n), shutting_down_);
   // A request other than the first began and is still incomplete: its own
@@ -99,21 +104,45 @@ void session::after_processing() {
     if (batch == max_batches_per_turn) return yield();
     if (!write_now() || !continue_after_write()) return;
   }
-  if (processor_.closing()) return do_linger();
+  if (processor_.closing()) return finish();
   if (shutting_down_ && processor_.idle()) return close();
   wait_readable();
 }
 
+std::ptrdiff_t session::receive_now(char* data, std::size_t size) {
+  // MSG_DONTWAIT: the descriptor itself stays blocking, which spares an
+  // ioctl per connection; Asio's own asynchronous operations set
+  // non-blocking mode themselves when they need it.
+  for (;;) {
+    const auto n = ::recv(socket_.native_handle(), data, size, MSG_DONTWAIT);
+    if (n > 0) return n;
+    if (n == 0) return -1;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+  }
+}
+
 bool session::write_now() {
   const std::string& out = processor_.output();
-  boost::system::error_code ec;
-  std::size_t n = socket_.write_some(asio::buffer(out), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    n = 0;
-    ec = {};
+  if (!no_delay_ && !processor_.closing()) {
+    // Only connections that carry more than one response need Nagle off
+    // (a first response has nothing unacknowledged ahead of it), so
+    // one-request connections skip the system call.
+    boost::system::error_code ignored;
+    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    no_delay_ = true;
   }
-  if (ec) {
-    spdlog::debug("connection closed while writing: {}", ec.message());
+  std::size_t n = 0;
+  for (;;) {
+    const auto sent =
+        ::send(socket_.native_handle(), out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (sent >= 0) {
+      n = static_cast<std::size_t>(sent);
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    spdlog::debug("connection closed while writing: {}", std::strerror(errno));
     close();
     return false;
   }
@@ -140,7 +169,7 @@ void session::on_write(boost::system::error_code ec) {
 bool session::continue_after_write() {
   processor_.written();
   if (processor_.closing()) {
-    do_linger();
+    finish();
     return false;
   }
   const auto started_before = processor_.requests_started();
@@ -159,6 +188,15 @@ void session::yield() {
   });
 }
 
+void session::finish() {
+  // A client that asked to close sends nothing more: close at once, as
+  // nginx does. Otherwise linger, so that closing on bytes the client is
+  // still sending does not reset the connection before it reads the
+  // response.
+  if (processor_.clean_close()) return close();
+  do_linger();
+}
+
 void session::do_linger() {
   // Half-close and drain what the client still sends, so that closing with
   // unread bytes does not reset the connection before it reads our answer.
@@ -175,9 +213,9 @@ void session::do_linger() {
 
 void session::on_linger_readable(boost::system::error_code ec) {
   if (ec || phase_ == phase::closed) return close();
-  const std::size_t n = socket_.read_some(asio::buffer(ctx_.read_buffer), ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
-  lingered_ += n;
+  const auto n = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
+  if (n < 0) return close();
+  lingered_ += static_cast<std::size_t>(n);
   if (lingered_ > max_linger_bytes) return close();
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](boost::system::error_code wec) {
@@ -190,7 +228,6 @@ void session::close() {
   phase_ = phase::closed;
   deadline_ = clock::time_point::max();
   boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket_.close(ec);
 }
 

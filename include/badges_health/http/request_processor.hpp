@@ -46,6 +46,15 @@ class request_processor {
   /// The connection must close once the output is written (an error, or
   /// Connection: close).
   bool closing() const noexcept { return closing_; }
+  /// Closing because the client asked to (`Connection: close`, or HTTP/1.0
+  /// without keep-alive) and nothing came after that request: the client
+  /// sends no more, so the connection may close without lingering. When
+  /// the server decides to close (an error, draining) the client may
+  /// already be sending its next request, and closing on unread bytes
+  /// would reset the connection under the response.
+  bool clean_close() const noexcept {
+    return closing_ && client_asked_close_ && !unread_after_close_ && in_.size() == 0 && !parser_;
+  }
   /// No request in progress and nothing buffered: waiting for a new request.
   bool idle() const noexcept { return !parser_ && in_.size() == 0; }
   /// No response has been produced yet on this connection.
@@ -73,6 +82,8 @@ class request_processor {
   std::uint64_t started_ = 0;
   bool first_request_ = true;
   bool closing_ = false;
+  bool client_asked_close_ = false;
+  bool unread_after_close_ = false;
 };
 
 }  // namespace badges_health::http

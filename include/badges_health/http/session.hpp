@@ -7,6 +7,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <cstddef>
 #include <list>
 #include <memory>
 
@@ -45,6 +46,11 @@ class session : public std::enable_shared_from_this<session> {
   /// Writes the output now; true when all of it went. Otherwise the rest
   /// is left to an asynchronous write (or the connection closed).
   bool write_now();
+  /// One non-blocking recv: bytes read, 0 when nothing is there yet, -1 at
+  /// end of stream or on an error.
+  std::ptrdiff_t receive_now(char* data, std::size_t size);
+  /// The processor is closing: close now or linger, as it requires.
+  void finish();
   void on_write(boost::system::error_code ec);
   /// After a write: drops the output and answers buffered requests; false
   /// when the connection moved on to lingering instead.
@@ -62,6 +68,7 @@ class session : public std::enable_shared_from_this<session> {
   clock::time_point request_deadline_;
   std::size_t lingered_ = 0;
   bool shutting_down_ = false;
+  bool no_delay_ = false;
   phase phase_ = phase::reading;
   std::list<session*>::iterator registry_pos_;
 };
