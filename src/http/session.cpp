@@ -110,9 +110,9 @@ void session::after_processing() {
 }
 
 std::ptrdiff_t session::receive_now(char* data, std::size_t size) {
-  // MSG_DONTWAIT: the descriptor itself stays blocking, which spares an
-  // ioctl per connection; Asio's own asynchronous operations set
-  // non-blocking mode themselves when they need it.
+  // MSG_DONTWAIT makes this one call non-blocking whatever mode the
+  // descriptor is in (Asio switches it to non-blocking for its own
+  // asynchronous operations, and only then).
   for (;;) {
     const auto n = ::recv(socket_.native_handle(), data, size, MSG_DONTWAIT);
     if (n > 0) return n;
