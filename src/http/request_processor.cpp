@@ -105,7 +105,8 @@ void request_processor::answer_current(bool draining) {
   std::size_t route = 0;
   response res = middleware_.handle(req.method(), req.method_string(), req.target(), req.version(),
                                     &req, route);
-  const bool keep_alive = req.keep_alive() && !res.close && !draining;
+  const bool client_keep_alive = req.keep_alive();
+  const bool keep_alive = client_keep_alive && !res.close && !draining;
   write_response(res, write_options{req.method() == bhttp::verb::head, keep_alive, req.version()},
                  out_);
   const auto took = std::chrono::steady_clock::now() - started;
@@ -119,10 +120,10 @@ void request_processor::answer_current(bool draining) {
   }
   ++queued_;
   first_request_ = false;
-  parser_.reset();
+  parser_.reset();  // `req` is gone from here on
   if (!keep_alive) {
     closing_ = true;
-    client_asked_close_ = !req.keep_alive();
+    client_asked_close_ = !client_keep_alive;
   }
 }
 
