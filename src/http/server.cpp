@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "badges_health/http/listener.hpp"
+#include "badges_health/http/readiness_poller.hpp"
 #include "badges_health/http/session.hpp"
 
 namespace badges_health::http {
@@ -19,7 +20,9 @@ using asio::ip::tcp;
 struct server::worker {
   worker(const server_options& options, const error_middleware& middleware,
          std::atomic<std::size_t>& open, request_metrics& metrics)
-      : ctx{options, middleware, open, metrics, {}} {}
+      : ctx{options, middleware, open, metrics, &ioc, nullptr, {}} {
+    ctx.poller = &poller;
+  }
 
   // Enforces every session's deadline. One timer per worker, ticking a few
   // times per smallest timeout, instead of a timer per connection re-armed
@@ -30,10 +33,17 @@ struct server::worker {
     sweeper.async_wait([this, tick](boost::system::error_code ec) {
       if (ec) return;
       const auto now = session::clock::now();
-      for (session* s : ctx.sessions) {
+      // An expired session closes, may be destroyed and leaves the list:
+      // step past it first.
+      for (auto it = ctx.sessions.begin(); it != ctx.sessions.end();) {
+        session* s = *it++;
         if (s->deadline() <= now) s->expire();
       }
-      if (!(stopping && ctx.sessions.empty())) sweep(tick);
+      if (stopping && ctx.sessions.empty()) {
+        poller.stop();
+      } else {
+        sweep(tick);
+      }
     });
   }
 
@@ -42,6 +52,7 @@ struct server::worker {
   connection_context ctx;
   asio::io_context ioc{1};
   asio::steady_timer sweeper{ioc};
+  readiness_poller poller{ioc};
   bool stopping = false;
   std::shared_ptr<listener> accept_loop;
   std::thread thread;
@@ -132,6 +143,7 @@ void server::start(std::function<void()> on_stopped) {
   running_workers_.store(workers_.size());
   const auto tick = sweep_tick(options_);
   for (auto& w : workers_) {
+    w->poller.start();
     w->accept_loop->start();
     w->sweep(tick);
     w->thread = std::thread([this, wp = w.get()] {
@@ -145,7 +157,10 @@ void server::stop_accepting() {
   for (auto& w : workers_) {
     asio::post(w->ioc, [wp = w.get()] {
       if (wp->accept_loop) wp->accept_loop->stop();
-      for (session* s : wp->ctx.sessions) s->shutdown();
+      for (auto it = wp->ctx.sessions.begin(); it != wp->ctx.sessions.end();) {
+        session* s = *it++;  // an idle one closes and leaves the list
+        s->shutdown();
+      }
       wp->stopping = true;
     });
   }

@@ -3,15 +3,18 @@
 // reset or deadline.
 #include "badges_health/http/session.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
-
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace badges_health::http {
 
@@ -26,24 +29,36 @@ constexpr std::size_t max_linger_bytes = 64 * 1024;
 // writes before letting other connections run.
 constexpr int max_batches_per_turn = 4;
 
+// Input and the peer's half-close, for the socket's whole life; output only
+// from the first time the send buffer fills, which most connections never
+// see (watching it from the start costs an event at registration).
+constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP;
+constexpr std::uint32_t input_output_events = input_events | EPOLLOUT;
+
 }  // namespace
 
-session::session(asio::ip::tcp::socket&& socket, connection_context& ctx)
-    : socket_(std::move(socket)), ctx_(ctx), processor_(ctx.options, ctx.middleware, &ctx.metrics) {
+session::session(int fd, connection_context& ctx)
+    : fd_(fd), ctx_(ctx), processor_(ctx.options, ctx.middleware, &ctx.metrics) {
   registry_pos_ = ctx_.sessions.insert(ctx_.sessions.end(), this);
 }
 
 session::~session() {
+  if (fd_ >= 0) ::close(fd_);
   ctx_.sessions.erase(registry_pos_);
   ctx_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void session::start() {
-  // The first request's read budget starts at accept.
+  token_ = ctx_.poller->add(fd_, input_events, shared_from_this());
+  if (token_ == 0) {
+    spdlog::warn("connection dropped: cannot watch its socket: {}", std::strerror(errno));
+    return close();
+  }
+  // The first request's read budget starts at accept. No read is tried
+  // before the first event: the accept completes with the handshake, before
+  // the request arrives, so a read here would find nothing on almost every
+  // connection and cost a system call.
   request_deadline_ = clock::now() + ctx_.options.request_timeout;
-  // No read is tried before waiting: the accept completes with the
-  // handshake, before the request arrives, so a read here found nothing on
-  // almost every connection in the benchmark and cost a system call.
   wait_readable();
 }
 
@@ -58,6 +73,24 @@ void session::expire() {
   close();
 }
 
+void session::on_ready(std::uint32_t events) {
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) readable_ = true;
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_closed_ = true;
+  switch (phase_) {
+    case phase::reading:
+      if (readable_) on_readable();
+      break;
+    case phase::writing:
+      if (write_pending_ && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) on_writable();
+      break;
+    case phase::lingering:
+      if (readable_) on_linger_readable();
+      break;
+    case phase::closed:
+      break;
+  }
+}
+
 void session::wait_readable() {
   phase_ = phase::reading;
   // No buffer is held while waiting: an idle connection costs only the
@@ -66,15 +99,17 @@ void session::wait_readable() {
   deadline_ = processor_.idle() && !processor_.first_request()
                   ? clock::now() + ctx_.options.idle_timeout
                   : request_deadline_;
-  socket_.async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
+  if (!readable_) return;  // the next event reads
+  // Input came while writing, or the last read filled the buffer: read it
+  // after the other connections' queued work, as a fresh event would be.
+  asio::post(*ctx_.io, [self = shared_from_this()] {
+    if (self->phase_ == phase::reading && self->readable_) self->on_readable();
+  });
 }
 
-void session::on_readable(boost::system::error_code ec) {
-  if (ec || phase_ == phase::closed) return close();
+void session::on_readable() {
   const auto got = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
-  if (got == 0) return wait_readable();
+  if (got == 0) return;  // nothing after all: the next event reads
   if (got < 0) {
     // End of stream or reset: quiet.
     spdlog::debug("connection closed while reading");
@@ -110,35 +145,51 @@ void session::after_processing() {
 }
 
 std::ptrdiff_t session::receive_now(char* data, std::size_t size) {
-  // MSG_DONTWAIT makes this one call non-blocking whatever mode the
-  // descriptor is in (Asio switches it to non-blocking for its own
-  // asynchronous operations, and only then).
   for (;;) {
-    const auto n = ::recv(socket_.native_handle(), data, size, MSG_DONTWAIT);
-    if (n > 0) return n;
+    const auto n = ::recv(fd_, data, size, 0);
+    if (n > 0) {
+      // A read that did not fill the buffer took everything there was;
+      // whatever arrives next brings its own event. Once the peer has
+      // half-closed, no event will announce the end of stream: keep going
+      // until it is read. (A read also stops short at TCP urgent data, so
+      // a client sending some stalls only itself, until its request
+      // deadline, as with nginx; checking for the mark would cost a system
+      // call per read.)
+      if (static_cast<std::size_t>(n) < size && !peer_closed_) readable_ = false;
+      return n;
+    }
     if (n == 0) return -1;
     if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      readable_ = false;
+      return 0;
+    }
+    return -1;
   }
 }
 
 bool session::write_now() {
-  const std::string& out = processor_.output();
   if (!no_delay_ && !processor_.closing()) {
     // Only connections that carry more than one response need Nagle off
     // (a first response has nothing unacknowledged ahead of it), so
     // one-request connections skip the system call.
-    boost::system::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    const int on = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     no_delay_ = true;
   }
-  std::size_t n = 0;
+  sent_ = 0;
+  return send_rest();
+}
+
+bool session::send_rest() {
+  const std::string& out = processor_.output();
   for (;;) {
-    const auto sent =
-        ::send(socket_.native_handle(), out.data(), out.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (sent >= 0) {
-      n = static_cast<std::size_t>(sent);
-      break;
+    const auto n = ::send(fd_, out.data() + sent_, out.size() - sent_, MSG_NOSIGNAL);
+    if (n >= 0) {
+      sent_ += static_cast<std::size_t>(n);
+      if (sent_ < out.size()) continue;  // short: the next send says if it is full
+      write_pending_ = false;
+      return true;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -146,24 +197,27 @@ bool session::write_now() {
     close();
     return false;
   }
-  if (n == out.size()) return true;
   // The send buffer is full (a client that does not read, or a large
-  // response): the rest waits for the socket, under the write deadline.
-  phase_ = phase::writing;
-  deadline_ = clock::now() + ctx_.options.write_timeout;
-  asio::async_write(socket_, asio::buffer(out.data() + n, out.size() - n),
-                    [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
-                      self->on_write(wec);
-                    });
+  // response): the rest waits for the socket, all of it under one write
+  // deadline, so that a client reading a byte at a time cannot stretch it.
+  if (!write_pending_) {
+    if (!watching_output_) {
+      if (!ctx_.poller->modify(fd_, token_, input_output_events)) {
+        spdlog::warn("connection closed: cannot watch its socket: {}", std::strerror(errno));
+        close();
+        return false;
+      }
+      watching_output_ = true;
+    }
+    phase_ = phase::writing;
+    write_pending_ = true;
+    deadline_ = clock::now() + ctx_.options.write_timeout;
+  }
   return false;
 }
 
-void session::on_write(boost::system::error_code ec) {
-  if (ec || phase_ == phase::closed) {
-    spdlog::debug("connection closed while writing: {}", ec.message());
-    return close();
-  }
-  if (continue_after_write()) after_processing();
+void session::on_writable() {
+  if (send_rest() && continue_after_write()) after_processing();
 }
 
 bool session::continue_after_write() {
@@ -183,7 +237,7 @@ bool session::continue_after_write() {
 void session::yield() {
   phase_ = phase::writing;
   deadline_ = clock::now() + ctx_.options.write_timeout;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(*ctx_.io, [self = shared_from_this()] {
     if (self->phase_ != phase::closed) self->after_processing();
   });
 }
@@ -201,34 +255,28 @@ void session::do_linger() {
   // Half-close and drain what the client still sends, so that closing with
   // unread bytes does not reset the connection before it reads our answer.
   phase_ = phase::lingering;
-  boost::system::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  if (ec) return close();
+  if (::shutdown(fd_, SHUT_WR) != 0) return close();
   deadline_ = clock::now() + ctx_.options.linger_timeout;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](boost::system::error_code wec) {
-                       self->on_linger_readable(wec);
-                     });
+  if (readable_) on_linger_readable();
 }
 
-void session::on_linger_readable(boost::system::error_code ec) {
-  if (ec || phase_ == phase::closed) return close();
-  const auto n = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
-  if (n < 0) return close();
-  lingered_ += static_cast<std::size_t>(n);
-  if (lingered_ > max_linger_bytes) return close();
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](boost::system::error_code wec) {
-                       self->on_linger_readable(wec);
-                     });
+void session::on_linger_readable() {
+  while (readable_) {
+    const auto n = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
+    if (n < 0) return close();
+    lingered_ += static_cast<std::size_t>(n);
+    if (lingered_ > max_linger_bytes) return close();
+  }
 }
 
 void session::close() {
   if (phase_ == phase::closed) return;
   phase_ = phase::closed;
   deadline_ = clock::time_point::max();
-  boost::system::error_code ec;
-  socket_.close(ec);
+  // Closing removes the socket from the epoll instance.
+  ::close(fd_);
+  fd_ = -1;
+  if (token_ != 0) ctx_.poller->remove(std::exchange(token_, 0));  // may destroy *this
 }
 
 }  // namespace badges_health::http

@@ -3,6 +3,8 @@
 // (HTTP/1.0 defaults, Connection: keep-alive / close), and clients that
 // vanish mid-request.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/beast/http/rfc7230.hpp>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "support/hostile_client.hpp"
 #include "support/raw_client.hpp"
 #include "support/response_checks.hpp"
 #include "support/server_process.hpp"
@@ -105,6 +108,56 @@ TEST_F(Connections, HundredPipelinedRequestsInOneWriteAreAnsweredInOrder) {
   const auto after = c.read_response();
   ASSERT_TRUE(after);
   EXPECT_EQ(after->result_int(), 200);
+}
+
+TEST_F(Connections, AnswersThatFillTheSendBufferAreAllDeliveredOnceTheClientReads) {
+  // A client pipelines without reading until the server, its send buffer
+  // full, stops reading too (the client's own sends then block). Once the
+  // client reads, the server must resume writing where it stopped, when the
+  // socket says it is writable again, and answer every request in order.
+  const std::string one = request_bytes("GET", "/status");
+  plain_connection c(server_.port(), /*receive_buffer=*/4096);
+  const int small = 4096;
+  ASSERT_EQ(::setsockopt(c.fd(), SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+  std::string payload;
+  while (payload.size() < 64 * 1024) payload += one;
+
+  std::size_t sent = 0;
+  bool blocked = false;
+  for (const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+       std::chrono::steady_clock::now() < give_up;) {
+    const auto n = c.send_some(std::string_view(payload).substr(sent % payload.size()));
+    ASSERT_TRUE(n) << "the server closed the connection";
+    sent += *n;
+    if (*n > 0) continue;
+    pollfd p{c.fd(), POLLOUT, 0};
+    if (::poll(&p, 1, 300) == 0) {
+      blocked = true;  // no room for 300 ms: the server stopped reading
+      break;
+    }
+  }
+  ASSERT_TRUE(blocked) << "the server kept reading " << sent << " bytes of requests";
+
+  // Finish the request cut in half, reading meanwhile so that it fits.
+  const std::size_t requests = (sent + one.size() - 1) / one.size();
+  const std::string rest = one.substr(sent % one.size() == 0 ? one.size() : sent % one.size());
+  for (std::size_t done = 0; done < rest.size();) {
+    ASSERT_FALSE(c.read_available()) << "the server closed the connection";
+    const auto n = c.send_some(std::string_view(rest).substr(done));
+    ASSERT_TRUE(n);
+    done += *n;
+  }
+  const auto responses = c.wait_for_responses(requests, std::chrono::seconds(30));
+  ASSERT_EQ(responses.size(), requests) << "of " << sent << " bytes of requests";
+  for (std::size_t i = 0; i < responses.size(); ++i) {
+    ASSERT_TRUE(answers(responses[i], answer::status)) << "response " << i;
+  }
+  EXPECT_TRUE(c.received().empty()) << "bytes after the last response";
+  // And the connection still serves.
+  ASSERT_TRUE(c.send_all(one, std::chrono::seconds(5)));
+  const auto after = c.wait_for_responses(1, std::chrono::seconds(5));
+  ASSERT_EQ(after.size(), 1U);
+  EXPECT_EQ(after[0].result_int(), 200);
 }
 
 TEST_F(Connections, Http10WithoutHostIsAnsweredThenClosed) {

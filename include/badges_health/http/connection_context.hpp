@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <list>
 
@@ -14,6 +15,7 @@
 
 namespace badges_health::http {
 
+class readiness_poller;
 class session;
 
 struct connection_context {
@@ -21,6 +23,10 @@ struct connection_context {
   const error_middleware& middleware;
   std::atomic<std::size_t>& open_connections;
   request_metrics& metrics;
+  /// The worker's io_context (one thread) and the poller its sockets are
+  /// registered with; set by the worker once both exist.
+  boost::asio::io_context* io = nullptr;
+  readiness_poller* poller = nullptr;
   /// Live sessions of this worker; only the worker's thread touches it.
   std::list<session*> sessions;
   /// Where this worker's sessions read into; bytes that do not complete a
