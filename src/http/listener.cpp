@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
-#include <utility>
 
 #include "badges_health/http/response_writer.hpp"
 #include "badges_health/http/session.hpp"
@@ -74,9 +73,7 @@ void listener::stop() {
   if (stopped_) return;
   stopped_ = true;
   backoff_timer_.cancel();
-  ::close(fd_);
-  fd_ = -1;
-  if (token_ != 0) ctx_.poller->remove(std::exchange(token_, 0));  // may destroy *this
+  ctx_.poller->close_and_remove(fd_, token_);  // may destroy *this
 }
 
 void listener::on_ready(std::uint32_t /*events*/) {

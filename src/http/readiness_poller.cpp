@@ -7,6 +7,7 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <system_error>
+#include <utility>
 
 namespace badges_health::http {
 
@@ -39,10 +40,7 @@ std::uint64_t readiness_poller::add(int fd, std::uint32_t events, std::shared_pt
   }
   slot& s = slots_[index];
   const std::uint64_t token = make_token(index, s.generation);
-  epoll_event ev{};
-  ev.events = events | EPOLLET;
-  ev.data.u64 = token;
-  if (::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+  if (!control(EPOLL_CTL_ADD, fd, token, events)) {
     free_.push_back(index);
     return 0;
   }
@@ -51,10 +49,14 @@ std::uint64_t readiness_poller::add(int fd, std::uint32_t events, std::shared_pt
 }
 
 bool readiness_poller::modify(int fd, std::uint64_t token, std::uint32_t events) noexcept {
+  return control(EPOLL_CTL_MOD, fd, token, events);
+}
+
+bool readiness_poller::control(int op, int fd, std::uint64_t token, std::uint32_t events) noexcept {
   epoll_event ev{};
   ev.events = events | EPOLLET;
   ev.data.u64 = token;
-  return ::epoll_ctl(epoll_.native_handle(), EPOLL_CTL_MOD, fd, &ev) == 0;
+  return ::epoll_ctl(epoll_.native_handle(), op, fd, &ev) == 0;
 }
 
 void readiness_poller::remove(std::uint64_t token) noexcept {
@@ -66,6 +68,13 @@ void readiness_poller::remove(std::uint64_t token) noexcept {
   free_.push_back(index);
   // Last: this may destroy the target, whose remove() call is returning.
   auto released = std::move(s.owner);
+}
+
+void readiness_poller::close_and_remove(int& fd, std::uint64_t& token) noexcept {
+  const int closing = std::exchange(fd, -1);
+  const std::uint64_t leaving = std::exchange(token, 0);
+  if (closing >= 0) ::close(closing);
+  if (leaving != 0) remove(leaving);  // may destroy the owner of fd and token
 }
 
 void readiness_poller::start() { wait(); }

@@ -14,7 +14,6 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <cstring>
-#include <utility>
 
 namespace badges_health::http {
 
@@ -273,10 +272,7 @@ void session::close() {
   if (phase_ == phase::closed) return;
   phase_ = phase::closed;
   deadline_ = clock::time_point::max();
-  // Closing removes the socket from the epoll instance.
-  ::close(fd_);
-  fd_ = -1;
-  if (token_ != 0) ctx_.poller->remove(std::exchange(token_, 0));  // may destroy *this
+  ctx_.poller->close_and_remove(fd_, token_);  // may destroy *this
 }
 
 }  // namespace badges_health::http

@@ -49,12 +49,19 @@ class readiness_poller {
   /// may destroy it: call it last, after closing the descriptor. Events
   /// already fetched for it are dropped.
   void remove(std::uint64_t token) noexcept;
+  /// What a target does to leave: closes `fd` (which takes it out of the
+  /// epoll instance), then remove()s `token`. Both are reset first, since
+  /// they usually belong to the target that remove() may destroy.
+  void close_and_remove(int& fd, std::uint64_t& token) noexcept;
 
   void start();
   /// Stops waiting; once nothing else is pending the io_context can return.
   void stop();
 
  private:
+  /// epoll_ctl with a token and edge-triggered `events`; false with errno
+  /// set when the kernel refuses.
+  bool control(int op, int fd, std::uint64_t token, std::uint32_t events) noexcept;
   void wait();
   /// Dispatches one batch, then waits again or, after a full batch, comes
   /// back for the rest.
