@@ -7,12 +7,12 @@
 #include <chrono>
 #include <string>
 
-#include "badges_health/health/timestamp.hpp"
+#include "badges_health/util/timestamp.hpp"
 #include "badges_health/http/response_writer.hpp"
 
 namespace {
 
-namespace health = badges_health::health;
+namespace util = badges_health::util;
 namespace http = badges_health::http;
 using std::chrono::system_clock;
 
@@ -23,9 +23,9 @@ void system_clock_now(benchmark::State& state) {
 BENCHMARK(system_clock_now);
 
 void write_iso8601_now(benchmark::State& state) {
-  char out[health::iso8601_length];
+  char out[util::iso8601_length];
   for (auto _ : state) {
-    health::write_iso8601(system_clock::now(), out);
+    util::write_iso8601(system_clock::now(), out);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
@@ -33,11 +33,11 @@ void write_iso8601_now(benchmark::State& state) {
 BENCHMARK(write_iso8601_now);
 
 void write_iso8601_new_second(benchmark::State& state) {
-  char out[health::iso8601_length];
+  char out[util::iso8601_length];
   system_clock::time_point tp = system_clock::now();
   for (auto _ : state) {
     tp += std::chrono::seconds{1};
-    health::write_iso8601(tp, out);
+    util::write_iso8601(tp, out);
     benchmark::DoNotOptimize(out);
     benchmark::ClobberMemory();
   }
@@ -47,14 +47,14 @@ BENCHMARK(write_iso8601_new_second);
 // The allocating convenience form, for comparison (verbose output uses it).
 void format_iso8601_now(benchmark::State& state) {
   for (auto _ : state) {
-    std::string s = health::format_iso8601(system_clock::now());
+    std::string s = util::format_iso8601(system_clock::now());
     benchmark::DoNotOptimize(s);
   }
 }
 BENCHMARK(format_iso8601_now);
 
 void http_date_now(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(http::http_date(system_clock::now()));
+  for (auto _ : state) benchmark::DoNotOptimize(util::http_date(system_clock::now()));
 }
 BENCHMARK(http_date_now);
 
@@ -62,7 +62,7 @@ void http_date_new_second(benchmark::State& state) {
   system_clock::time_point tp = system_clock::now();
   for (auto _ : state) {
     tp += std::chrono::seconds{1};
-    benchmark::DoNotOptimize(http::http_date(tp));
+    benchmark::DoNotOptimize(util::http_date(tp));
   }
 }
 BENCHMARK(http_date_new_second);

@@ -9,7 +9,7 @@
 #include "badges_health/app/config.hpp"
 #include "badges_health/app/openapi_document.hpp"
 #include "badges_health/health/health_snapshot.hpp"
-#include "badges_health/health/timestamp.hpp"
+#include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -20,8 +20,8 @@ using nlohmann::ordered_json;
 // `{"status":"<s>","timestamp":"<now>"}` written directly: this is the hot
 // path, and a JSON tree per probe would cost more than everything else.
 std::string status_body(health::status s, std::string_view extra = {}) {
-  char ts[health::iso8601_length];
-  health::write_iso8601(std::chrono::system_clock::now(), ts);
+  char ts[util::iso8601_length];
+  util::write_iso8601(std::chrono::system_clock::now(), ts);
   std::string body;
   body.reserve(64 + extra.size());
   body.append(R"({"status":")");
@@ -57,7 +57,7 @@ ordered_json check_details(const health::check_snapshot& c,
   j["status"] = std::string(health::to_string(effective));
   j["critical"] = c.spec->critical;
   j["type"] = std::string(health::to_string(c.spec->type));
-  j["observedAt"] = st.has_result() ? ordered_json(health::format_iso8601(st.observed_at()))
+  j["observedAt"] = st.has_result() ? ordered_json(util::format_iso8601(st.observed_at()))
                                     : ordered_json(nullptr);
   j["durationMs"] = milliseconds_of(st.duration());
   j["consecutiveFailures"] = st.consecutive_failures();
@@ -77,7 +77,7 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   const auto now = std::chrono::steady_clock::now();
   ordered_json body;
   body["status"] = std::string(health::to_string(s.overall));
-  body["timestamp"] = health::format_iso8601(std::chrono::system_clock::now());
+  body["timestamp"] = util::format_iso8601(std::chrono::system_clock::now());
   body["version"] = info.version;
   body["commitHash"] = info.commit_hash;
   body["uptimeSeconds"] =

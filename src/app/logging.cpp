@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "badges_health/health/timestamp.hpp"
+#include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -81,8 +81,8 @@ void append_escaped(spdlog::memory_buf_t& dest, std::string_view s) {
 class json_formatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    char ts[health::iso8601_length];
-    health::write_iso8601(msg.time, ts);
+    char ts[util::iso8601_length];
+    util::write_iso8601(msg.time, ts);
     dest.append(std::string_view(R"({"time":")"));
     dest.append(ts, ts + sizeof ts);
     dest.append(std::string_view(R"(","level":")"));

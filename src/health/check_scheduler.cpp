@@ -3,11 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include "badges_health/health/duration.hpp"
+#include "badges_health/util/duration.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/probe.hpp"
 
 namespace badges_health::health {
+
+using util::format_duration;
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;

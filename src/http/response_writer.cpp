@@ -1,12 +1,10 @@
-// Wire serialisation of responses with a per-thread Date cache.
+// Wire serialisation of responses.
 #include "badges_health/http/response_writer.hpp"
 
 #include <boost/beast/http/status.hpp>
 #include <charconv>
-#include <cstdio>
-#include <limits>
 
-#include "badges_health/health/timestamp.hpp"
+#include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::http {
 namespace {
@@ -19,34 +17,6 @@ void append_number(std::string& out, std::size_t n) {
 
 }  // namespace
 
-std::string_view http_date(std::chrono::system_clock::time_point now) {
-  static constexpr const char* days[] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
-  static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  struct cache {
-    long long seconds = std::numeric_limits<long long>::min();  // no instant yet
-    char text[30] = {};
-  };
-  thread_local cache c;
-  // floor, not truncation, so instants before 1970 land in the right second
-  const long long secs = std::chrono::floor<std::chrono::seconds>(now.time_since_epoch()).count();
-  if (secs != c.seconds) {
-    long long days_since_epoch = secs / 86400;
-    long long sod = secs % 86400;
-    if (sod < 0) {
-      sod += 86400;
-      --days_since_epoch;
-    }
-    const auto d = health::civil_from_days(days_since_epoch);
-    const auto weekday = static_cast<std::size_t>(((days_since_epoch % 7) + 7) % 7);
-    // 1970-01-01 was a Thursday.
-    std::snprintf(c.text, sizeof c.text, "%s, %02u %s %04d %02lld:%02lld:%02lld GMT", days[weekday],
-                  d.day, months[d.month - 1], d.year, sod / 3600, (sod / 60) % 60, sod % 60);
-    c.seconds = secs;
-  }
-  return {c.text, 29};
-}
-
 void write_response(const response& res, const write_options& opts, std::string& out) {
   const auto code = static_cast<unsigned>(res.status);
   out.append("HTTP/1.1 ");
@@ -54,7 +24,7 @@ void write_response(const response& res, const write_options& opts, std::string&
   out.push_back(' ');
   out.append(beast_http::obsolete_reason(res.status));
   out.append("\r\nDate: ");
-  out.append(http_date(std::chrono::system_clock::now()));
+  out.append(util::http_date(std::chrono::system_clock::now()));
   out.append("\r\n");
   out.append(common_headers);
   // RFC 9110 section 8.6: no Content-Length (and no content) on 204 or 1xx.

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "badges_health/health/timestamp.hpp"
+#include "badges_health/util/timestamp.hpp"
 #include "badges_health/http/http_error.hpp"
 #include "badges_health/http/request.hpp"
 #include "badges_health/http/request_metrics.hpp"
@@ -112,8 +112,8 @@ TEST_F(handlers_test, status_timestamp_is_current) {
   const std::string ts = nlohmann::json::parse(call(status_, "/status").body).at("timestamp");
   const auto after = std::chrono::system_clock::now();
   // Timestamps of this fixed shape sort like the instants they name.
-  EXPECT_LE(health::format_iso8601(before), ts);
-  EXPECT_GE(health::format_iso8601(after), ts);
+  EXPECT_LE(util::format_iso8601(before), ts);
+  EXPECT_GE(util::format_iso8601(after), ts);
 }
 
 TEST_F(handlers_test, status_verbose_false_is_the_plain_body) {

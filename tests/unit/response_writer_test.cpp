@@ -2,6 +2,7 @@
 // every response carries, framing (Content-Length, HEAD, 204) and
 // connection handling. The output is parsed back from the wire bytes.
 #include "badges_health/http/response_writer.hpp"
+#include "badges_health/util/timestamp.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,7 @@ namespace {
 
 using std::chrono::seconds;
 using std::chrono::system_clock;
+using util::http_date;
 
 // One response as read back from the wire.
 struct parsed {

@@ -1,6 +1,5 @@
-// Unit tests for the toISOString-style timestamps and the civil-date
-// conversion behind them. Instants are built from fixed epoch offsets.
-#include "badges_health/health/timestamp.hpp"
+// Unit tests for the toISOString-style timestamps and HTTP dates. Instants are built from fixed epoch offsets.
+#include "badges_health/util/timestamp.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +7,7 @@
 #include <regex>
 #include <string>
 
-namespace badges_health::health {
+namespace badges_health::util {
 namespace {
 
 using std::chrono::milliseconds;
@@ -78,28 +77,19 @@ TEST(timestamp, output_matches_the_tostring_iso_shape) {
   EXPECT_TRUE(std::regex_match(now, shape)) << now;
 }
 
-TEST(timestamp, civil_from_days_converts_known_days) {
-  const civil_date epoch = civil_from_days(0);
-  EXPECT_EQ(epoch.year, 1970);
-  EXPECT_EQ(epoch.month, 1u);
-  EXPECT_EQ(epoch.day, 1u);
+TEST(timestamp, calendar_edges_land_on_the_right_day) {
+  // 1900 is not a leap year: the day after 1900-02-28 is 1900-03-01
+  // (-2,203,891,200 s); 2100 is not one either.
+  EXPECT_EQ(format_iso8601(at_ms(-2'203'891'200'000LL)), "1900-03-01T00:00:00.000Z");
+  EXPECT_EQ(format_iso8601(at_ms(-2'203'891'200'000LL - 1)), "1900-02-28T23:59:59.999Z");
+  EXPECT_EQ(format_iso8601(at_ms(4'107'542'400'000LL)), "2100-03-01T00:00:00.000Z");
+}
 
-  const civil_date leap = civil_from_days(leap_day_2024 / 86400);
-  EXPECT_EQ(leap.year, 2024);
-  EXPECT_EQ(leap.month, 2u);
-  EXPECT_EQ(leap.day, 29u);
-
-  const civil_date before = civil_from_days(-1);
-  EXPECT_EQ(before.year, 1969);
-  EXPECT_EQ(before.month, 12u);
-  EXPECT_EQ(before.day, 31u);
-
-  // 1900 is not a leap year: 1900-03-01 is day -25508.
-  const civil_date century = civil_from_days(-25'508);
-  EXPECT_EQ(century.year, 1900);
-  EXPECT_EQ(century.month, 3u);
-  EXPECT_EQ(century.day, 1u);
+TEST(timestamp, http_date_and_iso8601_agree_on_the_day) {
+  const auto at = at_ms(leap_day_2024 * 1000 + 45'296'000);  // 12:34:56
+  EXPECT_EQ(format_iso8601(at), "2024-02-29T12:34:56.000Z");
+  EXPECT_EQ(http_date(at), "Thu, 29 Feb 2024 12:34:56 GMT");
 }
 
 }  // namespace
-}  // namespace badges_health::health
+}  // namespace badges_health::util

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "badges_health/health/check_spec.hpp"
-#include "badges_health/health/duration.hpp"
+#include "badges_health/util/duration.hpp"
 #include "badges_health/http/server_options.hpp"
 
 namespace badges_health::app {
@@ -59,8 +59,8 @@ std::string load_config_file(config& cfg);
 /// not), for `--print-config`: what an operator or a manifest test checks.
 std::string effective_config_json(const config& cfg, const std::vector<std::string>& routes);
 
-using health::format_duration;
-using health::parse_duration;
+using util::format_duration;
+using util::parse_duration;
 
 /// The --help text.
 std::string usage();

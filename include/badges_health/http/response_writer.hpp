@@ -27,8 +27,4 @@ struct write_options {
 /// Appends the wire form of `res` to `out`.
 void write_response(const response& res, const write_options& opts, std::string& out);
 
-/// IMF-fixdate for the Date header ("Thu, 26 Nov 2026 12:44:47 GMT"),
-/// cached per thread and recomputed once per second.
-std::string_view http_date(std::chrono::system_clock::time_point now);
-
 }  // namespace badges_health::http

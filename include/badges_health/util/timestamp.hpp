@@ -1,13 +1,15 @@
-// ISO 8601 / RFC 3339 timestamps as JavaScript's toISOString writes them:
-// UTC, millisecond precision, `Z` suffix, e.g. 2026-11-26T12:25:28.696Z.
+// Wall-clock instants as text: ISO 8601 / RFC 3339 as JavaScript's
+// toISOString writes them (UTC, milliseconds, `Z`), and the IMF-fixdate of
+// the HTTP Date header. Both are built on <chrono> calendar types and cache
+// the seconds part per thread.
 #pragma once
 
-#include <array>
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
-namespace badges_health::health {
+namespace badges_health::util {
 
 /// Length of a formatted timestamp: "YYYY-MM-DDTHH:MM:SS.mmmZ".
 inline constexpr std::size_t iso8601_length = 24;
@@ -20,12 +22,9 @@ void write_iso8601(std::chrono::system_clock::time_point tp, char* out) noexcept
 /// Convenience form returning a string.
 std::string format_iso8601(std::chrono::system_clock::time_point tp);
 
-/// Breaks days since 1970-01-01 into a civil (proleptic Gregorian) date.
-struct civil_date {
-  int year;
-  unsigned month;  // 1..12
-  unsigned day;    // 1..31
-};
-civil_date civil_from_days(long long days) noexcept;
+/// IMF-fixdate for the Date header ("Thu, 26 Nov 2026 12:44:47 GMT"),
+/// cached per thread and recomputed once per second. The view stays valid
+/// until the next call on the same thread.
+std::string_view http_date(std::chrono::system_clock::time_point tp) noexcept;
 
-}  // namespace badges_health::health
+}  // namespace badges_health::util

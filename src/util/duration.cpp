@@ -1,10 +1,10 @@
 // Reading and writing durations as flags and the checks file spell them.
-#include "badges_health/health/duration.hpp"
+#include "badges_health/util/duration.hpp"
 
 #include <charconv>
 #include <cmath>
 
-namespace badges_health::health {
+namespace badges_health::util {
 
 using std::chrono::milliseconds;
 
@@ -45,4 +45,4 @@ std::string format_duration(milliseconds d) {
   return std::to_string(ms) + "ms";
 }
 
-}  // namespace badges_health::health
+}  // namespace badges_health::util
