@@ -7,8 +7,8 @@
 #include <chrono>
 #include <string>
 
-#include "badges_health/util/timestamp.hpp"
 #include "badges_health/http/response_writer.hpp"
+#include "badges_health/util/timestamp.hpp"
 
 namespace {
 

@@ -97,6 +97,7 @@ class lifecycle {
       return;
     }
     model_.set_draining();
+    server_.begin_drain();
     const auto delay = sig == SIGINT ? std::chrono::milliseconds{0} : cfg_.drain_delay;
     spdlog::info(
         "draining: {} received, /status now reports down; closing connections in {} "
@@ -175,7 +176,7 @@ int application::run() {
   service_info info;
   info.version = cfg_.version;
   info.commit_hash = cfg_.commit_hash;
-  http::metrics_registry metrics(cfg_.server.threads, route_paths());
+  http::metrics_registry metrics(cfg_.server.threads);
   http::router router;
   register_routes(router, model, metrics, info, cfg_.details_token, cfg_.metrics_token);
   const http::error_middleware middleware(router);

@@ -28,12 +28,11 @@ bool bearer_matches(std::string_view authorization, std::string_view token) noex
   return diff == 0;
 }
 
-void require_bearer(std::string_view authorization, std::string_view token) {
-  if (token.empty() || bearer_matches(authorization, token)) return;
-  throw http::http_error(
-      boost::beast::http::status::unauthorized, "UNAUTHORIZED",
-      authorization.empty() ? "this endpoint needs a bearer token" : "invalid bearer token",
-      {{"WWW-Authenticate", "Bearer realm=\"badges-health\""}});
+std::optional<http::http_error> check_bearer(std::string_view authorization,
+                                             std::string_view token) {
+  if (token.empty() || bearer_matches(authorization, token)) return std::nullopt;
+  return http::http_error::unauthorized(authorization.empty() ? "this endpoint needs a bearer token"
+                                                              : "invalid bearer token");
 }
 
 }  // namespace badges_health::app

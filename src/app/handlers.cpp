@@ -8,6 +8,7 @@
 #include "badges_health/app/bearer_auth.hpp"
 #include "badges_health/app/config.hpp"
 #include "badges_health/app/openapi_document.hpp"
+#include "badges_health/health/health_model.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/util/timestamp.hpp"
 
@@ -34,14 +35,13 @@ std::string status_body(health::status s, std::string_view extra = {}) {
   return body;
 }
 
-// verbose=true|false|1|0; anything else is a client error.
-bool verbose_requested(const http::request_view& req) {
+// verbose=true|false|1|0; anything else is a client error (empty).
+std::optional<bool> verbose_requested(const http::request_view& req) {
   const auto v = req.query_value("verbose");
   if (!v) return false;
   if (*v == "true" || *v == "1") return true;
   if (*v == "false" || *v == "0") return false;
-  throw http::http_error(beast_status::bad_request, "INVALID_PARAMETER",
-                         "verbose must be true, false, 1 or 0");
+  return std::nullopt;
 }
 
 double milliseconds_of(std::chrono::microseconds d) {
@@ -97,9 +97,18 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
 http::handler make_status_handler(const health::status_source& source, service_info info,
                                   std::string details_token) {
   return [&source, info = std::move(info),
-          token = std::move(details_token)](const http::request_view& req) {
-    const bool verbose = verbose_requested(req);
-    if (verbose) require_bearer(req.header(boost::beast::http::field::authorization), token);
+          token = std::move(details_token)](
+             const http::request_view& req) -> http::handler_result {
+    const auto verbose_flag = verbose_requested(req);
+    if (!verbose_flag) {
+      return http::http_error::invalid_parameter("verbose must be true, false, 1 or 0");
+    }
+    const bool verbose = *verbose_flag;
+    if (verbose) {
+      if (auto denied = check_bearer(req.header(boost::beast::http::field::authorization), token)) {
+        return std::move(*denied);
+      }
+    }
     const health::summary s = source.current();
     http::response res;
     if (verbose) {
@@ -118,7 +127,7 @@ http::handler make_status_handler(const health::status_source& source, service_i
 }
 
 http::handler make_liveness_handler() {
-  return [](const http::request_view&) {
+  return [](const http::request_view&) -> http::handler_result {
     http::response res;
     res.body = status_body(health::status::ok);
     return res;
@@ -126,7 +135,7 @@ http::handler make_liveness_handler() {
 }
 
 http::handler make_readiness_handler(const health::status_source& source) {
-  return [&source](const http::request_view&) {
+  return [&source](const http::request_view&) -> http::handler_result {
     const health::summary s = source.current();
     const bool ready = s.readiness();
     http::response res;
@@ -136,40 +145,48 @@ http::handler make_readiness_handler(const health::status_source& source) {
   };
 }
 
-http::handler make_index_handler(std::string version, std::vector<std::string> paths) {
-  const std::string body = ordered_json{
-      {"service", "badges-health"},
-      {"version", std::move(version)},
-      {"endpoints",
-       std::move(paths)}}.dump();
-  return [body](const http::request_view&) {
+http::handler make_index_handler(std::string version, const http::router& routes) {
+  // Read from the table at each request (workers share this handler, and
+  // the table is complete only once every route is registered); "/" is
+  // not a probe path, so the few microseconds do not matter.
+  return [version = std::move(version), &routes](const http::request_view&) -> http::handler_result {
     http::response res;
-    res.body = body;
+    res.body = ordered_json{{"service", "badges-health"},
+                            {"version", version},
+                            {"endpoints", routes.paths()}}
+                   .dump();
     return res;
   };
 }
 
 http::handler make_openapi_handler() {
-  return [](const http::request_view&) {
+  return [](const http::request_view&) -> http::handler_result {
     http::response res;
     res.body = openapi_document();
     return res;
   };
 }
 
-std::vector<std::string> route_paths() {
-  return {"/status", "/livez", "/readyz", "/metrics", "/openapi.json", "/"};
-}
-
 void register_routes(http::router& r, const health::status_source& source,
-                     const http::metrics_registry& registry, const service_info& info,
+                     http::metrics_registry& registry, const service_info& info,
                      const std::string& details_token, const std::string& metrics_token) {
   r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source));
   r.add_get("/metrics", make_metrics_handler(registry, source, info, metrics_token));
   r.add_get("/openapi.json", make_openapi_handler());
-  r.add_get("/", make_index_handler(info.version, route_paths()));
+  r.add_get("/", make_index_handler(info.version, r));
+  registry.set_routes(r.paths());
+}
+
+std::vector<std::string> registered_paths() {
+  // The table itself, registered against an idle model: what the server
+  // routes, without a second list to keep in step.
+  health::health_model model;
+  http::metrics_registry registry(1);
+  http::router r;
+  register_routes(r, model, registry, service_info{}, "", "");
+  return r.paths();
 }
 
 }  // namespace badges_health::app

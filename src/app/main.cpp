@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   }
   if (parsed.what == parse_result::action::print_config) {
     std::cout << badges_health::app::effective_config_json(parsed.cfg,
-                                                           badges_health::app::route_paths());
+                                                           badges_health::app::registered_paths());
     return 0;
   }
   try {

@@ -159,7 +159,9 @@ http::handler make_metrics_handler(const http::metrics_registry& registry,
                                    std::string token) {
   return [&registry, &source, info = std::move(info),
           token = std::move(token)](const http::request_view& req) {
-    require_bearer(req.header(boost::beast::http::field::authorization), token);
+    if (auto denied = check_bearer(req.header(boost::beast::http::field::authorization), token)) {
+      return http::handler_result(std::move(*denied));
+    }
     std::string out;
     out.reserve(8192);
     http_metrics(out, registry);
@@ -180,7 +182,7 @@ http::handler make_metrics_handler(const http::metrics_registry& registry,
     http::response res;
     res.content_type = "text/plain; version=0.0.4; charset=utf-8";
     res.body = std::move(out);
-    return res;
+    return http::handler_result(std::move(res));
   };
 }
 

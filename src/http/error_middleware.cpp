@@ -9,7 +9,7 @@ namespace badges_health::http {
 response error_middleware::to_response(const http_error& e) {
   response res;
   res.status = e.status();
-  res.body = nlohmann::ordered_json{{"error", e.what()}, {"code", e.code()}}.dump(
+  res.body = nlohmann::ordered_json{{"error", e.message()}, {"code", e.code()}}.dump(
       -1, ' ', false, nlohmann::json::error_handler_t::replace);
   res.headers = e.headers();
   return res;
@@ -27,27 +27,38 @@ response error_middleware::internal_error() noexcept {
   return res;
 }
 
-response error_middleware::handle(boost::beast::http::verb method, std::string_view method_text,
-                                  std::string_view target, unsigned version,
-                                  const boost::beast::http::fields* fields,
-                                  std::size_t& route) const noexcept {
-  route = router_.paths_size();
+namespace {
+
+void log_fault(const std::exception_ptr& fault, std::string_view method_text,
+               std::string_view target) {
   try {
-    try {
-      const request_view req(method, method_text, target, version, fields);
-      return router_.dispatch(req, &route);
-    } catch (const http_error& e) {
-      return to_response(e);
-    } catch (const std::exception& e) {
-      spdlog::error("internal error handling {} {}: {}", method_text, target, e.what());
-      return internal_error();
-    } catch (...) {
-      spdlog::error("internal error handling {} {}: unknown exception", method_text, target);
-      return internal_error();
-    }
+    std::rethrow_exception(fault);
+  } catch (const std::exception& e) {
+    spdlog::error("internal error handling {} {}: {}", method_text, target, e.what());
   } catch (...) {
-    // Logging or building the client error itself failed (allocation).
-    return internal_error();
+    spdlog::error("internal error handling {} {}: unknown exception", method_text, target);
+  }
+}
+
+}  // namespace
+
+answer error_middleware::handle(boost::beast::http::verb method, std::string_view method_text,
+                                std::string_view target, unsigned version,
+                                const boost::beast::http::fields* fields) const noexcept {
+  std::optional<std::size_t> route;
+  try {
+    auto parsed = request_view::parse(method, method_text, target, version, fields);
+    if (const auto* e = std::get_if<http_error>(&parsed)) return {to_response(*e), route};
+    routed r = router_.dispatch(std::get<request_view>(parsed));
+    route = r.route;
+    if (auto* res = std::get_if<response>(&r.outcome)) return {std::move(*res), route};
+    if (const auto* e = std::get_if<http_error>(&r.outcome)) return {to_response(*e), route};
+    log_fault(std::get<handler_fault>(r.outcome).error, method_text, target);
+    return {internal_error(), route};
+  } catch (...) {
+    // Building the request view, the client error or the log line itself
+    // failed (allocation).
+    return {internal_error(), route};
   }
 }
 

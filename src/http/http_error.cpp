@@ -5,9 +5,9 @@ namespace badges_health::http {
 
 http_error::http_error(beast_http::status status, std::string code, std::string message,
                        std::vector<header> headers)
-    : std::runtime_error(std::move(message)),
-      status_(status),
+    : status_(status),
       code_(std::move(code)),
+      message_(std::move(message)),
       headers_(std::move(headers)) {}
 
 http_error http_error::bad_request(std::string message) {
@@ -29,6 +29,22 @@ http_error http_error::method_not_allowed(std::string allow) {
 http_error http_error::unknown_parameter(std::string_view name) {
   return {beast_http::status::bad_request, "UNKNOWN_PARAMETER",
           "unknown query parameter '" + std::string(name) + "'"};
+}
+
+http_error http_error::invalid_parameter(std::string message) {
+  return {beast_http::status::bad_request, "INVALID_PARAMETER", std::move(message)};
+}
+
+http_error http_error::unauthorized(std::string message) {
+  return {beast_http::status::unauthorized,
+          "UNAUTHORIZED",
+          std::move(message),
+          {{"WWW-Authenticate", "Bearer realm=\"badges-health\""}}};
+}
+
+http_error http_error::version_not_supported() {
+  return {beast_http::status::http_version_not_supported, "HTTP_VERSION_NOT_SUPPORTED",
+          "this service speaks HTTP/1.0 and HTTP/1.1 in the request line"};
 }
 
 http_error http_error::body_not_allowed() {

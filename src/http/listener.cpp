@@ -1,139 +1,103 @@
 // Accept loop with a connection cap and back-off on resource exhaustion.
-#include "badges_health/http/listener.hpp"
+#include "listener.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <boost/asio/post.hpp>
-#include <cerrno>
-#include <cstring>
-#include <system_error>
+#include <boost/asio/error.hpp>
+#include <string>
 
 #include "badges_health/http/response_writer.hpp"
-#include "badges_health/http/session.hpp"
+#include "session.hpp"
 
 namespace badges_health::http {
 
 namespace asio = boost::asio;
+using asio::ip::tcp;
 
 namespace {
 
 constexpr std::chrono::milliseconds min_backoff{10};
 constexpr std::chrono::milliseconds max_backoff{1000};
 
-// Connections taken per turn before other work runs; the rest of a burst
-// follows after it.
-constexpr int max_accepts_per_turn = 32;
-
-bool is_resource_exhaustion(int err) {
-  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM;
-}
-
 // Errors that concern only the connection being accepted (it died between
 // SYN and accept, or a firewall rule refused it): take the next one.
-bool concerns_one_connection(int err) {
-  return err == ECONNABORTED || err == EPROTO || err == EPERM || err == ENETDOWN ||
-         err == ENOPROTOOPT || err == EHOSTDOWN || err == ENONET || err == EHOSTUNREACH ||
-         err == EOPNOTSUPP || err == ENETUNREACH || err == ETIMEDOUT;
+bool concerns_one_connection(const boost::system::error_code& ec) {
+  namespace e = asio::error;
+  return ec == e::connection_aborted || ec == e::interrupted || ec == e::try_again ||
+         ec == e::would_block || ec == e::network_down || ec == e::network_unreachable ||
+         ec == e::host_unreachable || ec == e::timed_out || ec == e::no_permission ||
+         ec == e::no_protocol_option || ec == e::operation_not_supported ||
+         ec == boost::system::errc::protocol_error;
 }
 
-int take_descriptor(asio::ip::tcp::acceptor& acceptor) {
-  const int fd = acceptor.release();
-  const int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
-      ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-    const int err = errno;
-    ::close(fd);
-    throw std::system_error(err, std::generic_category(), "listening socket");
-  }
-  return fd;
+bool is_resource_exhaustion(const boost::system::error_code& ec) {
+  namespace e = asio::error;
+  return ec == e::no_descriptors || ec == e::no_buffer_space || ec == e::no_memory ||
+         ec == boost::system::errc::too_many_files_open_in_system;
 }
 
 }  // namespace
 
-listener::listener(asio::ip::tcp::acceptor&& acceptor, connection_context& ctx)
-    : fd_(-1), backoff_timer_(acceptor.get_executor()), ctx_(ctx) {
-  fd_ = take_descriptor(acceptor);
-}
-
-listener::~listener() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-void listener::start() {
-  token_ = ctx_.poller->add(fd_, EPOLLIN, shared_from_this());
-  if (token_ == 0)
-    throw std::system_error(errno, std::generic_category(), "watch listening socket");
-}
+listener::listener(tcp::acceptor acceptor, connection_context& ctx)
+    : acceptor_(std::move(acceptor)), backoff_timer_(acceptor_.get_executor()), ctx_(ctx) {}
 
 void listener::stop() {
   if (stopped_) return;
   stopped_ = true;
   backoff_timer_.cancel();
-  ctx_.poller->close_and_remove(fd_, token_);  // may destroy *this
+  boost::system::error_code ec;
+  acceptor_.close(ec);  // the accept in progress completes with operation_aborted
 }
 
-void listener::on_ready(std::uint32_t /*events*/) {
-  if (!stopped_ && !backing_off_) accept_some();
+void listener::do_accept() {
+  acceptor_.async_accept(
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        self->on_accept(ec, std::move(socket));
+      });
 }
 
-void listener::accept_some() {
-  for (int i = 0; i < max_accepts_per_turn; ++i) {
-    const int fd = ::accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      const int err = errno;
-      if (err == EAGAIN || err == EWOULDBLOCK) return;  // the next connection brings an event
-      if (err == EINTR || concerns_one_connection(err)) {
-        spdlog::debug("accept failed: {}", std::strerror(err));
-        continue;
-      }
-      return back_off(err);
+void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (stopped_) return;
+  if (ec) {
+    if (concerns_one_connection(ec)) {
+      spdlog::debug("accept failed: {}", ec.message());
+      return do_accept();
     }
-    backoff_ = std::chrono::milliseconds{0};
-    const std::size_t open = ctx_.open_connections.fetch_add(1, std::memory_order_relaxed);
-    if (open >= ctx_.options.max_connections) {
-      ctx_.open_connections.fetch_sub(1, std::memory_order_relaxed);
-      refuse(fd);
-    } else {
-      std::make_shared<session>(fd, ctx_)->start();
-    }
+    return back_off(ec);
   }
-  // More may be waiting, and no event will say so: come back after the
-  // other work queued meanwhile.
-  asio::post(*ctx_.io, [self = shared_from_this()] {
-    if (!self->stopped_ && !self->backing_off_) self->accept_some();
-  });
+  backoff_ = std::chrono::milliseconds{0};
+  const std::size_t open = ctx_.open_connections.fetch_add(1, std::memory_order_relaxed);
+  if (open >= ctx_.options.max_connections) {
+    ctx_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+    refuse(socket);
+  } else {
+    std::make_shared<session>(std::move(socket), ctx_)->start();
+  }
+  do_accept();
 }
 
-void listener::back_off(int err) {
-  // Out of descriptors or memory (or an error we do not know to be about
-  // one connection): retrying at once would spin the CPU on the same error.
-  // Wait, doubling up to a second, while sessions close.
+void listener::back_off(boost::system::error_code ec) {
   backoff_ = backoff_.count() == 0 ? min_backoff : std::min(backoff_ * 2, max_backoff);
   spdlog::warn("accept failed{}: {}; retrying in {}ms",
-               is_resource_exhaustion(err) ? " for lack of resources" : "", std::strerror(err),
+               is_resource_exhaustion(ec) ? " for lack of resources" : "", ec.message(),
                backoff_.count());
-  backing_off_ = true;
   backoff_timer_.expires_after(backoff_);
-  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    self->backing_off_ = false;
-    if (!ec && !self->stopped_) self->accept_some();
+  backoff_timer_.async_wait([self = shared_from_this()](boost::system::error_code wait_ec) {
+    if (!wait_ec && !self->stopped_) self->do_accept();
   });
 }
 
-void listener::refuse(int fd) {
-  // Over the connection cap: a best-effort 503 on the fresh socket (its send
-  // buffer is empty, so a non-blocking write of a few hundred bytes
-  // succeeds), then close. Existing connections are not touched.
+void listener::refuse(tcp::socket& socket) {
+  // The fresh socket's send buffer is empty, so a non-blocking write of a
+  // few hundred bytes goes out whole. Existing connections are not touched.
   std::string reply;
   write_response(error_middleware::to_response(http_error::too_many_connections()),
                  write_options{false, false, 11}, reply);
-  [[maybe_unused]] const auto sent = ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
-  ::shutdown(fd, SHUT_WR);
-  ::close(fd);
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  if (!ec) socket.write_some(asio::buffer(reply), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.close(ec);
 }
 
 }  // namespace badges_health::http

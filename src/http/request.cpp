@@ -1,8 +1,6 @@
 // Target splitting and query decoding for request_view.
 #include "badges_health/http/request.hpp"
 
-#include "badges_health/http/http_error.hpp"
-
 namespace badges_health::http {
 namespace {
 
@@ -64,27 +62,32 @@ std::optional<std::string> percent_decode(std::string_view in) {
 
 request_view::request_view(boost::beast::http::verb method, std::string_view method_text,
                            std::string_view target, unsigned version,
-                           const boost::beast::http::fields* fields)
+                           const boost::beast::http::fields* fields) noexcept
     : method_(method),
       method_text_(method_text),
       target_(target),
       version_(version),
-      fields_(fields) {
+      fields_(fields) {}
+
+std::variant<request_view, http_error> request_view::parse(
+    boost::beast::http::verb method, std::string_view method_text, std::string_view target,
+    unsigned version, const boost::beast::http::fields* fields) {
+  request_view req(method, method_text, target, version, fields);
   if (target == "*") {
-    path_ = target;
-    return;
+    req.path_ = target;
+    return req;
   }
   // Origin-form starts with '/'; only an absolute-form target reduced to
   // its query ("http://h?x") may start with '?' here.
   std::string_view rest = strip_absolute_form(target);
   const bool was_absolute = rest.data() != target.data() || rest.size() != target.size();
   if (rest.empty() || !(rest.front() == '/' || (was_absolute && rest.front() == '?'))) {
-    throw http_error::bad_request("request target must be an absolute path");
+    return http_error::bad_request("request target must be an absolute path");
   }
   const std::size_t q = rest.find('?');
-  path_ = q == std::string_view::npos ? rest : rest.substr(0, q);
-  if (path_.empty()) path_ = "/";
-  if (q == std::string_view::npos) return;
+  req.path_ = q == std::string_view::npos ? rest : rest.substr(0, q);
+  if (req.path_.empty()) req.path_ = "/";
+  if (q == std::string_view::npos) return req;
 
   std::string_view query = rest.substr(q + 1);
   const std::size_t hash = query.find('#');
@@ -98,9 +101,10 @@ request_view::request_view(boost::beast::http::verb method, std::string_view met
     auto name = percent_decode(pair.substr(0, eq));
     auto value =
         percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
-    if (!name || !value) throw http_error::bad_request("malformed percent-encoding in query");
-    query_.push_back({std::move(*name), std::move(*value)});
+    if (!name || !value) return http_error::bad_request("malformed percent-encoding in query");
+    req.query_.push_back({std::move(*name), std::move(*value)});
   }
+  return req;
 }
 
 std::optional<std::string_view> request_view::query_value(std::string_view name) const {

@@ -44,9 +44,10 @@ request_metrics::request_metrics(std::size_t routes)
 
 request_metrics::~request_metrics() = default;
 
-void request_metrics::record(std::size_t route, boost::beast::http::verb method, unsigned status,
+void request_metrics::record(std::optional<std::size_t> matched, boost::beast::http::verb method, unsigned status,
                              std::chrono::nanoseconds took) noexcept {
-  if (route >= routes_) route = routes_ - 1;
+  // Requests that matched no route share the last slot ("other").
+  const std::size_t route = matched && *matched < routes_ - 1 ? *matched : routes_ - 1;
   auto& c = cells_[route];
   bump(c.requests[method_index(method) * codes.size() + code_index(status)]);
   const double seconds = static_cast<double>(took.count()) / 1e9;
@@ -72,9 +73,19 @@ void request_metrics::add_to(std::vector<route_totals>& into) const {
   }
 }
 
+metrics_registry::metrics_registry(std::size_t workers) : workers_count_(workers) {
+  set_routes({});
+}
+
 metrics_registry::metrics_registry(std::size_t workers, std::vector<std::string> route_labels)
-    : labels_(std::move(route_labels)) {
-  for (std::size_t i = 0; i < workers; ++i) {
+    : workers_count_(workers) {
+  set_routes(std::move(route_labels));
+}
+
+void metrics_registry::set_routes(std::vector<std::string> route_labels) {
+  labels_ = std::move(route_labels);
+  workers_.clear();
+  for (std::size_t i = 0; i < workers_count_; ++i) {
     workers_.push_back(std::make_unique<request_metrics>(labels_.size()));
   }
 }

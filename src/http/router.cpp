@@ -6,15 +6,36 @@
 
 namespace badges_health::http {
 
+namespace {
+
+using beast_http::verb;
+
+// OPTIONS: 204 with Allow. A CORS preflight (it names the method it wants
+// in Access-Control-Request-Method) also learns which methods and request
+// headers a browser page may use, so a dashboard can send the bearer token.
+response options_response(const request_view& req) {
+  response res;
+  res.status = beast_http::status::no_content;
+  res.headers.emplace_back("Allow", std::string(router::allow));
+  if (!req.header("Access-Control-Request-Method").empty()) {
+    res.headers.emplace_back("Access-Control-Allow-Methods", std::string(router::allow));
+    res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization");
+    res.headers.emplace_back("Access-Control-Max-Age", "600");
+  }
+  return res;
+}
+
+}  // namespace
+
 void router::add_get(std::string path, handler h, std::vector<std::string> params) {
   routes_.push_back(route{std::move(path), std::move(h), std::move(params)});
 }
 
-std::size_t router::find(std::string_view path) const noexcept {
+std::optional<std::size_t> router::find(std::string_view path) const noexcept {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     if (routes_[i].path == path) return i;
   }
-  return routes_.size();
+  return std::nullopt;
 }
 
 std::vector<std::string> router::paths() const {
@@ -24,43 +45,39 @@ std::vector<std::string> router::paths() const {
   return out;
 }
 
-response router::dispatch(const request_view& req, std::size_t* matched) const {
-  using beast_http::verb;
-  const std::size_t index = find(req.path());
-  if (matched != nullptr) *matched = index;
+routed router::dispatch(const request_view& req) const {
   if (req.path() == "*") {
     if (req.method() != verb::options) {
-      throw http_error::bad_request("the target '*' is only valid for OPTIONS");
+      return {std::nullopt, http_error::bad_request("the target '*' is only valid for OPTIONS")};
     }
-    response res;
-    res.status = beast_http::status::no_content;
-    res.headers.emplace_back("Allow", std::string(allow));
-    return res;
+    return {std::nullopt, options_response(req)};
   }
 
-  if (index == routes_.size()) throw http_error::not_found();
-  const route* r = &routes_[index];
+  const auto index = find(req.path());
+  if (!index) return {std::nullopt, http_error::not_found()};
+  const route& r = routes_[*index];
 
   switch (req.method()) {
     case verb::get:
     case verb::head:
       break;
-    case verb::options: {
-      response res;
-      res.status = beast_http::status::no_content;
-      res.headers.emplace_back("Allow", std::string(allow));
-      return res;
-    }
+    case verb::options:
+      return {index, options_response(req)};
     default:
-      throw http_error::method_not_allowed(std::string(allow));
+      return {index, http_error::method_not_allowed(std::string(allow))};
   }
 
   for (const auto& p : req.query()) {
-    if (std::find(r->params.begin(), r->params.end(), p.name) == r->params.end()) {
-      throw http_error::unknown_parameter(p.name);
+    if (std::find(r.params.begin(), r.params.end(), p.name) == r.params.end()) {
+      return {index, http_error::unknown_parameter(p.name)};
     }
   }
-  return r->get(req);
+  try {
+    return std::visit([&](auto&& result) { return routed{index, std::move(result)}; },
+                      r.get(req));
+  } catch (...) {
+    return {index, handler_fault{std::current_exception()}};
+  }
 }
 
 }  // namespace badges_health::http

@@ -1,6 +1,8 @@
 // Worker threads, SO_REUSEPORT acceptors and the graceful stop.
 #include "badges_health/http/server.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -8,9 +10,8 @@
 #include <system_error>
 #include <thread>
 
-#include "badges_health/http/listener.hpp"
-#include "badges_health/http/readiness_poller.hpp"
-#include "badges_health/http/session.hpp"
+#include "listener.hpp"
+#include "session.hpp"
 
 namespace badges_health::http {
 
@@ -19,46 +20,62 @@ using asio::ip::tcp;
 
 struct server::worker {
   worker(const server_options& options, const error_middleware& middleware,
-         std::atomic<std::size_t>& open, request_metrics& metrics)
-      : ctx{options, middleware, open, metrics, &ioc, nullptr, {}} {
-    ctx.poller = &poller;
-  }
+         std::atomic<std::size_t>& open, request_metrics& metrics,
+         const std::atomic<bool>& draining)
+      : ctx{options, middleware, open, metrics, draining, {}} {}
 
   // Enforces every session's deadline. One timer per worker, ticking a few
   // times per smallest timeout, instead of a timer per connection re-armed
-  // on every request. It keeps the worker alive until, once stopping, the
-  // last session is gone.
+  // on every request. Once stopping, it stops ticking when the last session
+  // is gone, and the worker's io_context runs out of work.
   void sweep(std::chrono::milliseconds tick) {
     sweeper.expires_after(tick);
     sweeper.async_wait([this, tick](boost::system::error_code ec) {
       if (ec) return;
       const auto now = session::clock::now();
-      // An expired session closes, may be destroyed and leaves the list:
-      // step past it first.
-      for (auto it = ctx.sessions.begin(); it != ctx.sessions.end();) {
-        session* s = *it++;
-        if (s->deadline() <= now) s->expire();
+      for (session* s : ctx.sessions) {
+        if (s->deadline() <= now) s->expire();  // closes; destroyed later, by its handlers
       }
-      if (stopping && ctx.sessions.empty()) {
-        poller.stop();
-      } else {
-        sweep(tick);
-      }
+      if (!(stopping && ctx.sessions.empty())) sweep(tick);
     });
   }
 
   // Declared first so it is destroyed last: sessions destroyed together with
-  // the io_context unregister themselves from it.
+  // the io_context leave its registry.
   connection_context ctx;
   asio::io_context ioc{1};
   asio::steady_timer sweeper{ioc};
-  readiness_poller poller{ioc};
   bool stopping = false;
   std::shared_ptr<listener> accept_loop;
   std::thread thread;
 };
 
 namespace {
+
+// SO_REUSEPORT as an Asio socket option (Asio names only SO_REUSEADDR).
+class reuse_port {
+ public:
+  explicit reuse_port(bool on) noexcept : value_(on ? 1 : 0) {}
+  template <class Protocol>
+  int level(const Protocol&) const noexcept {
+    return SOL_SOCKET;
+  }
+  template <class Protocol>
+  int name(const Protocol&) const noexcept {
+    return SO_REUSEPORT;
+  }
+  template <class Protocol>
+  const void* data(const Protocol&) const noexcept {
+    return &value_;
+  }
+  template <class Protocol>
+  std::size_t size(const Protocol&) const noexcept {
+    return sizeof value_;
+  }
+
+ private:
+  int value_;
+};
 
 // A quarter of the smallest timeout, between 10 ms and 250 ms: deadlines are
 // enforced within that much of their time.
@@ -98,7 +115,7 @@ server::server(server_options options, const error_middleware& middleware,
     : options_(std::move(options)), middleware_(middleware), metrics_(metrics) {
   for (unsigned i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<worker>(options_, middleware_, metrics_.open_connections,
-                                                metrics_.worker(i)));
+                                                metrics_.worker(i), draining_));
   }
 }
 
@@ -123,7 +140,6 @@ tcp::endpoint server::bind() {
     endpoint.port(probe.local_endpoint().port());
   }
 
-  using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
   for (auto& w : workers_) {
     tcp::acceptor acceptor(w->ioc);
     boost::system::error_code ec;
@@ -143,7 +159,6 @@ void server::start(std::function<void()> on_stopped) {
   running_workers_.store(workers_.size());
   const auto tick = sweep_tick(options_);
   for (auto& w : workers_) {
-    w->poller.start();
     w->accept_loop->start();
     w->sweep(tick);
     w->thread = std::thread([this, wp = w.get()] {
@@ -153,14 +168,14 @@ void server::start(std::function<void()> on_stopped) {
   }
 }
 
+void server::begin_drain() { draining_.store(true, std::memory_order_relaxed); }
+
 void server::stop_accepting() {
+  begin_drain();
   for (auto& w : workers_) {
     asio::post(w->ioc, [wp = w.get()] {
       if (wp->accept_loop) wp->accept_loop->stop();
-      for (auto it = wp->ctx.sessions.begin(); it != wp->ctx.sessions.end();) {
-        session* s = *it++;  // an idle one closes and leaves the list
-        s->shutdown();
-      }
+      for (session* s : wp->ctx.sessions) s->shutdown();
       wp->stopping = true;
     });
   }

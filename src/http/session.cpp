@@ -1,70 +1,78 @@
-// The life of a connection: wait until readable, read into the worker's
-// buffer, parse and answer, write, repeat; quiet close on end of stream,
-// reset or deadline.
-#include "badges_health/http/session.hpp"
+// The life of a connection, top to bottom: do_read -> on_read -> serve
+// (write_now, next_batch) -> do_read ..., ending in finish (close at once or
+// linger) or a quiet close on end of stream, reset or deadline.
+#include "session.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
-#include <cerrno>
-#include <cstring>
+#include <boost/asio/write.hpp>
 
 namespace badges_health::http {
 
 namespace asio = boost::asio;
+using asio::ip::tcp;
 
 namespace {
+
+// What a connection reads into while it waits for a request: the requests
+// probers send are a few hundred bytes, and sixteen pipelined ones from a
+// load generator fit too.
+constexpr std::size_t idle_buffer_bytes = 1024;
 
 // Bytes discarded while lingering before we give up and close hard.
 constexpr std::size_t max_linger_bytes = 64 * 1024;
 
-// Batches of pipelined responses (each up to max_pipelined) one handler
-// writes before letting other connections run.
+// Batches of pipelined responses (each up to max_pipelined) written back to
+// back before other connections get a turn.
 constexpr int max_batches_per_turn = 4;
-
-// Input and the peer's half-close, for the socket's whole life; output only
-// from the first time the send buffer fills, which most connections never
-// see (watching it from the start costs an event at registration).
-constexpr std::uint32_t input_events = EPOLLIN | EPOLLRDHUP;
-constexpr std::uint32_t input_output_events = input_events | EPOLLOUT;
 
 }  // namespace
 
-session::session(int fd, connection_context& ctx)
-    : fd_(fd), ctx_(ctx), processor_(ctx.options, ctx.middleware, &ctx.metrics) {
+session::session(tcp::socket socket, connection_context& ctx)
+    : socket_(std::move(socket)),
+      ctx_(ctx),
+      processor_(ctx.options, ctx.middleware, &ctx.metrics),
+      buffer_(idle_buffer_bytes) {
   registry_pos_ = ctx_.sessions.insert(ctx_.sessions.end(), this);
 }
 
 session::~session() {
-  if (fd_ >= 0) ::close(fd_);
   ctx_.sessions.erase(registry_pos_);
   ctx_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void session::start() {
-  token_ = ctx_.poller->add(fd_, input_events, shared_from_this());
-  if (token_ == 0) {
-    spdlog::warn("connection dropped: cannot watch its socket: {}", std::strerror(errno));
-    return close();
-  }
-  // The first request's read budget starts at accept. No read is tried
-  // before the first event: the accept completes with the handshake, before
-  // the request arrives, so a read here would find nothing on almost every
-  // connection and cost a system call.
+  // Non-blocking from the start, so that write_now() can write directly
+  // without ever blocking the worker. Asio would make the socket
+  // non-blocking at the first asynchronous operation anyway; this is that
+  // same system call, made once.
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  if (ec) return close();
+  // The first request's read budget starts at accept.
   request_deadline_ = clock::now() + ctx_.options.request_timeout;
-  wait_readable();
+  // A prober sends its request right behind the handshake, so it is
+  // usually there by the time the connection is accepted: read it now, in
+  // this handler, rather than through a completion queued behind a reactor
+  // pass. Only when nothing is there yet does the read wait.
+  phase_ = phase::reading;
+  const std::size_t n = socket_.read_some(asio::buffer(buffer_), ec);
+  if (ec == asio::error::would_block) return do_read();
+  on_read(ec, n);
 }
 
 void session::shutdown() {
   shutting_down_ = true;
-  // Waiting for a keep-alive request that may never come: close now.
-  if (phase_ == phase::reading && processor_.idle()) close();
+  // An idle keep-alive connection is closed gracefully: our FIN tells the
+  // client to open a new connection elsewhere, and a request it sent at the
+  // same moment is read and dropped rather than answered with a reset.
+  // A connection still waiting for its first request keeps its budget: it
+  // was accepted, so its request is answered (with Connection: close).
+  if (phase_ == phase::reading && processor_.idle() && !processor_.first_request()) {
+    begin_linger();  // the read in progress now lingers
+  }
 }
 
 void session::expire() {
@@ -72,161 +80,128 @@ void session::expire() {
   close();
 }
 
-void session::on_ready(std::uint32_t events) {
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) readable_ = true;
-  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_closed_ = true;
-  switch (phase_) {
-    case phase::reading:
-      if (readable_) on_readable();
-      break;
-    case phase::writing:
-      if (write_pending_ && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) on_writable();
-      break;
-    case phase::lingering:
-      if (readable_) on_linger_readable();
-      break;
-    case phase::closed:
-      break;
-  }
+bool session::draining() const noexcept {
+  return shutting_down_ || ctx_.draining.load(std::memory_order_relaxed);
 }
 
-void session::wait_readable() {
+void session::do_read() {
   phase_ = phase::reading;
-  // No buffer is held while waiting: an idle connection costs only the
-  // session object. Idle keep-alive waits get the idle timeout; a request
-  // in progress (or the first one) has one budget however it is dripped in.
+  // Idle keep-alive waits get the idle timeout; a request in progress (or
+  // the first one) has one budget however slowly it is dripped in.
   deadline_ = processor_.idle() && !processor_.first_request()
                   ? clock::now() + ctx_.options.idle_timeout
                   : request_deadline_;
-  if (!readable_) return;  // the next event reads
-  // Input came while writing, or the last read filled the buffer: read it
-  // after the other connections' queued work, as a fresh event would be.
-  asio::post(*ctx_.io, [self = shared_from_this()] {
-    if (self->phase_ == phase::reading && self->readable_) self->on_readable();
-  });
+  read_some();
 }
 
-void session::on_readable() {
-  const auto got = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
-  if (got == 0) return;  // nothing after all: the next event reads
-  if (got < 0) {
-    // End of stream or reset: quiet.
-    spdlog::debug("connection closed while reading");
+void session::read_some() {
+  // Speculative: Asio tries the read at once unless the last one came back
+  // short, and only then waits for the socket.
+  socket_.async_read_some(asio::buffer(buffer_),
+                          [self = shared_from_this()](boost::system::error_code ec,
+                                                      std::size_t n) { self->on_read(ec, n); });
+}
+
+void session::on_read(boost::system::error_code ec, std::size_t n) {
+  if (phase_ == phase::lingering) {
+    if (ec) return close();
+    return on_linger_read(n);
+  }
+  if (phase_ != phase::reading) return;  // closed meanwhile
+  if (ec) {
+    // End of stream, reset or our own close: quiet.
+    spdlog::debug("connection closed while reading: {}", ec.message());
     return close();
   }
-  const auto n = static_cast<std::size_t>(got);
   const auto started_before = processor_.requests_started();
-  processor_.receive(std::string_view(ctx_.read_buffer.data(), n), shutting_down_);
+  processor_.receive(std::string_view(buffer_.data(), n), draining());
   // A request other than the first began and is still incomplete: its own
   // read budget starts now (the first one's started at accept).
   if (processor_.requests_started() > std::max<std::uint64_t>(started_before, 1)) {
     request_deadline_ = clock::now() + ctx_.options.request_timeout;
   }
-  after_processing();
+  fit_buffer(n);
+  serve();
 }
 
-void session::after_processing() {
-  // Responses are written at once, as far as the socket takes them, and
-  // the connection goes straight on to its buffered requests and then to
-  // waiting for the next one, all in this handler. Going through the
-  // scheduler for each write completion would put the wait for the next
-  // request behind every other connection's work and one more reactor
-  // pass, which is how requests came to wait two passes instead of one.
-  // The batches a handler may write back to back are bounded, so that a
-  // pipelining client yields to the others.
+void session::fit_buffer(std::size_t last_read) {
+  if (processor_.idle()) {
+    if (buffer_.size() > idle_buffer_bytes) {
+      buffer_.resize(idle_buffer_bytes);
+      buffer_.shrink_to_fit();
+    }
+    return;
+  }
+  // A request is incomplete and the read filled the buffer: read bigger
+  // pieces, up to the header limit.
+  const std::size_t limit = std::max(idle_buffer_bytes, ctx_.options.max_header_bytes);
+  if (last_read == buffer_.size() && buffer_.size() < limit) {
+    buffer_.resize(std::min(limit, buffer_.size() * 2));
+  }
+}
+
+void session::serve() {
+  // Answers are written at once, as far as the socket takes them, and the
+  // connection goes straight on to its buffered requests and then to the
+  // next read, all in this handler: waiting for a write completion would
+  // put the next read behind every other connection's work. The batches
+  // written back to back are bounded, so a pipelining client yields.
   for (int batch = 0; !processor_.output().empty(); ++batch) {
     if (batch == max_batches_per_turn) return yield();
-    if (!write_now() || !continue_after_write()) return;
+    if (!write_now() || !next_batch()) return;
   }
   if (processor_.closing()) return finish();
-  if (shutting_down_ && processor_.idle()) return close();
-  wait_readable();
-}
-
-std::ptrdiff_t session::receive_now(char* data, std::size_t size) {
-  for (;;) {
-    const auto n = ::recv(fd_, data, size, 0);
-    if (n > 0) {
-      // A read that did not fill the buffer took everything there was;
-      // whatever arrives next brings its own event. Once the peer has
-      // half-closed, no event will announce the end of stream: keep going
-      // until it is read. (A read also stops short at TCP urgent data, so
-      // a client sending some stalls only itself, until its request
-      // deadline, as with nginx; checking for the mark would cost a system
-      // call per read.)
-      if (static_cast<std::size_t>(n) < size && !peer_closed_) readable_ = false;
-      return n;
-    }
-    if (n == 0) return -1;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      readable_ = false;
-      return 0;
-    }
-    return -1;
-  }
+  if (shutting_down_ && processor_.idle()) return do_linger();
+  do_read();
 }
 
 bool session::write_now() {
+  phase_ = phase::writing;
+  boost::system::error_code ec;
   if (!no_delay_ && !processor_.closing()) {
     // Only connections that carry more than one response need Nagle off
     // (a first response has nothing unacknowledged ahead of it), so
     // one-request connections skip the system call.
-    const int on = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    socket_.set_option(tcp::no_delay(true), ec);
     no_delay_ = true;
   }
-  sent_ = 0;
-  return send_rest();
-}
-
-bool session::send_rest() {
   const std::string& out = processor_.output();
-  for (;;) {
-    const auto n = ::send(fd_, out.data() + sent_, out.size() - sent_, MSG_NOSIGNAL);
-    if (n >= 0) {
-      sent_ += static_cast<std::size_t>(n);
-      if (sent_ < out.size()) continue;  // short: the next send says if it is full
-      write_pending_ = false;
-      return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-    spdlog::debug("connection closed while writing: {}", std::strerror(errno));
+  const std::size_t sent = socket_.write_some(asio::buffer(out), ec);
+  if (!ec && sent == out.size()) return true;
+  if (ec && ec != asio::error::would_block) {
+    spdlog::debug("connection closed while writing: {}", ec.message());
     close();
     return false;
   }
   // The send buffer is full (a client that does not read, or a large
-  // response): the rest waits for the socket, all of it under one write
-  // deadline, so that a client reading a byte at a time cannot stretch it.
-  if (!write_pending_) {
-    if (!watching_output_) {
-      if (!ctx_.poller->modify(fd_, token_, input_output_events)) {
-        spdlog::warn("connection closed: cannot watch its socket: {}", std::strerror(errno));
-        close();
-        return false;
-      }
-      watching_output_ = true;
-    }
-    phase_ = phase::writing;
-    write_pending_ = true;
-    deadline_ = clock::now() + ctx_.options.write_timeout;
-  }
+  // response): the rest goes out asynchronously under one write deadline,
+  // so that a client reading a byte at a time cannot stretch it.
+  const std::size_t done = ec ? 0 : sent;
+  deadline_ = clock::now() + ctx_.options.write_timeout;
+  asio::async_write(socket_, asio::buffer(out.data() + done, out.size() - done),
+                    [self = shared_from_this()](boost::system::error_code wec, std::size_t) {
+                      self->on_write(wec);
+                    });
   return false;
 }
 
-void session::on_writable() {
-  if (send_rest() && continue_after_write()) after_processing();
+void session::on_write(boost::system::error_code ec) {
+  if (phase_ == phase::closed) return;
+  if (ec) {
+    spdlog::debug("connection closed while writing: {}", ec.message());
+    return close();
+  }
+  if (next_batch()) serve();
 }
 
-bool session::continue_after_write() {
+bool session::next_batch() {
   processor_.written();
   if (processor_.closing()) {
     finish();
     return false;
   }
   const auto started_before = processor_.requests_started();
-  processor_.process(shutting_down_);
+  processor_.process(draining());
   if (processor_.requests_started() > started_before) {
     request_deadline_ = clock::now() + ctx_.options.request_timeout;
   }
@@ -236,43 +211,46 @@ bool session::continue_after_write() {
 void session::yield() {
   phase_ = phase::writing;
   deadline_ = clock::now() + ctx_.options.write_timeout;
-  asio::post(*ctx_.io, [self = shared_from_this()] {
-    if (self->phase_ != phase::closed) self->after_processing();
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->phase_ == phase::writing) self->serve();
   });
 }
 
 void session::finish() {
   // A client that asked to close sends nothing more: close at once, as
-  // nginx does. Otherwise linger, so that closing on bytes the client is
-  // still sending does not reset the connection before it reads the
-  // response.
+  // nginx does. Otherwise linger.
   if (processor_.clean_close()) return close();
   do_linger();
 }
 
-void session::do_linger() {
-  // Half-close and drain what the client still sends, so that closing with
-  // unread bytes does not reset the connection before it reads our answer.
+void session::begin_linger() {
   phase_ = phase::lingering;
-  if (::shutdown(fd_, SHUT_WR) != 0) return close();
   deadline_ = clock::now() + ctx_.options.linger_timeout;
-  if (readable_) on_linger_readable();
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) close();
 }
 
-void session::on_linger_readable() {
-  while (readable_) {
-    const auto n = receive_now(ctx_.read_buffer.data(), ctx_.read_buffer.size());
-    if (n < 0) return close();
-    lingered_ += static_cast<std::size_t>(n);
-    if (lingered_ > max_linger_bytes) return close();
-  }
+void session::do_linger() {
+  begin_linger();
+  if (phase_ != phase::lingering) return;
+  read_some();
+}
+
+void session::on_linger_read(std::size_t n) {
+  lingered_ += n;
+  if (lingered_ > max_linger_bytes) return close();
+  read_some();
 }
 
 void session::close() {
   if (phase_ == phase::closed) return;
   phase_ = phase::closed;
   deadline_ = clock::time_point::max();
-  ctx_.poller->close_and_remove(fd_, token_);  // may destroy *this
+  // Completes the operations in progress with operation_aborted; the last
+  // handler to finish releases the session.
+  boost::system::error_code ec;
+  socket_.close(ec);
 }
 
 }  // namespace badges_health::http

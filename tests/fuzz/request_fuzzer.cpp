@@ -29,7 +29,7 @@ struct service {
   }
   http::server_options options;
   health::health_model model;
-  http::metrics_registry metrics{1, app::route_paths()};
+  http::metrics_registry metrics{1};  // register_routes names the routes
   app::service_info info;
   http::router router;
   http::error_middleware middleware{router};

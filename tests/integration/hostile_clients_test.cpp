@@ -683,7 +683,8 @@ std::vector<hostile_request> hostile_requests() {
        {},
        false,
        /*half_close=*/true},
-      refused("Http2Preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, bad_request),
+      refused("Http2Preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505,
+              {"HTTP_VERSION_NOT_SUPPORTED"}),
       refused("TlsClientHello", client_hello(), 400, bad_request),
   };
   return cases;

@@ -108,7 +108,7 @@ TEST_F(DrainDelay, ReadyzIs503AndLivezIs200DuringTheDelay) {
   EXPECT_EQ(json_body(*live).value("status", ""), "ok") << live->body();
 }
 
-TEST_F(DrainDelay, KeepAliveConnectionFromBeforeTheSignalKeepsWorking) {
+TEST_F(DrainDelay, KeepAliveConnectionFromBeforeTheSignalIsAnsweredThenClosed) {
   raw_client c(server_.port());
   c.send(request_bytes("GET", "/status"));
   const auto before = c.read_response();
@@ -120,9 +120,11 @@ TEST_F(DrainDelay, KeepAliveConnectionFromBeforeTheSignalKeepsWorking) {
   ASSERT_TRUE(during) << "keep-alive connection not answered during the drain delay";
   EXPECT_EQ(during->result_int(), 503);
   EXPECT_EQ(json_body(*during).value("status", ""), "down") << during->body();
-  c.send(request_bytes("GET", "/livez"));
-  const auto live = c.read_response();
-  ASSERT_TRUE(live);
+  // The client is told to move on, and the connection ends gracefully.
+  EXPECT_TRUE(bhttp::token_list((*during)[bhttp::field::connection]).exists("close"));
+  EXPECT_TRUE(c.closed_by_peer(2s));
+  const auto live = request(server_.port(), "GET", "/livez");
+  ASSERT_TRUE(live) << "new connection not served during the drain delay";
   EXPECT_EQ(live->result_int(), 200);
 }
 

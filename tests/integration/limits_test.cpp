@@ -93,8 +93,13 @@ TEST_F(DefaultLimits, GarbageRequestLineAnswers400BadRequest) {
   expect_rejected(server_.port(), "GARBAGE\r\n\r\n", 400, "BAD_REQUEST");
 }
 
-TEST_F(DefaultLimits, UnknownHttpVersionAnswers400BadRequest) {
-  expect_rejected(server_.port(), "GET /status HTTP/9.9\r\n\r\n", 400, "BAD_REQUEST");
+TEST_F(DefaultLimits, OtherMajorHttpVersionsAnswer505) {
+  for (const char* line : {"GET /status HTTP/9.9\r\n", "GET /status HTTP/2.0\r\n",
+                           "GET /status HTTP/0.9\r\n"}) {
+    SCOPED_TRACE(line);
+    expect_rejected(server_.port(), std::string(line) + "Host: localhost\r\n\r\n", 505,
+                    "HTTP_VERSION_NOT_SUPPORTED");
+  }
 }
 
 // --max-header-bytes 1024 on its own, as an operator would set it.

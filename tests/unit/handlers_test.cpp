@@ -5,17 +5,20 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/beast/http/fields.hpp>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
 #include <vector>
 
-#include "badges_health/util/timestamp.hpp"
 #include "badges_health/http/http_error.hpp"
 #include "badges_health/http/request.hpp"
 #include "badges_health/http/request_metrics.hpp"
+#include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -48,9 +51,49 @@ std::string header_value(const http::response& res, std::string_view name) {
   return "<absent>";
 }
 
+// The view of a GET the test expects to parse.
+http::request_view get_request(std::string_view target,
+                               const boost::beast::http::fields* fields = nullptr) {
+  auto parsed = http::request_view::parse(verb::get, "GET", target, 11, fields);
+  if (const auto* e = std::get_if<http::http_error>(&parsed)) {
+    ADD_FAILURE() << "target '" << target << "' did not parse: " << e->message();
+  }
+  return std::get<http::request_view>(std::move(parsed));
+}
+
+// The response of an outcome that should be one; fails the test if it is an error.
+// A handler_result or a routed outcome.
+template <class Outcome>
+http::response response_of(const Outcome& outcome) {
+  if (const auto* e = std::get_if<http::http_error>(&outcome)) {
+    ADD_FAILURE() << "expected a response, got http_error " << e->code() << ": " << e->message();
+    return {};
+  }
+  return std::get<http::response>(outcome);
+}
+
+// Whether `outcome` is an http_error with the given status and code.
+template <class Outcome>
+::testing::AssertionResult is_error(const Outcome& outcome, beast_status status,
+                                    std::string_view code) {
+  const auto* e = std::get_if<http::http_error>(&outcome);
+  if (e == nullptr) return ::testing::AssertionFailure() << "expected http_error " << code;
+  if (e->status() != status || e->code() != code) {
+    return ::testing::AssertionFailure()
+           << "expected " << static_cast<unsigned>(status) << " " << code << ", got "
+           << static_cast<unsigned>(e->status()) << " " << e->code();
+  }
+  return ::testing::AssertionSuccess();
+}
+
+http::handler_result invoke(const http::handler& h, std::string_view target = "/",
+                            const boost::beast::http::fields* fields = nullptr) {
+  return h(get_request(target, fields));
+}
+
+// Calls a handler that is expected to answer with a response.
 http::response call(const http::handler& h, std::string_view target = "/") {
-  const http::request_view req(verb::get, "GET", target, 11);
-  return h(req);
+  return response_of(invoke(h, target));
 }
 
 class handlers_test : public ::testing::Test {
@@ -125,12 +168,44 @@ TEST_F(handlers_test, status_verbose_false_is_the_plain_body) {
 }
 
 TEST_F(handlers_test, status_verbose_with_a_bad_value_is_400) {
-  try {
-    call(status_, "/status?verbose=maybe");
-    ADD_FAILURE() << "expected http_error";
-  } catch (const http::http_error& e) {
-    EXPECT_EQ(e.status(), beast_status::bad_request);
+  EXPECT_TRUE(is_error(invoke(status_, "/status?verbose=maybe"), beast_status::bad_request,
+                       "INVALID_PARAMETER"));
+}
+
+TEST_F(handlers_test, status_verbose_true_adds_details) {
+  for (std::string_view target : {"/status?verbose=true", "/status?verbose=1"}) {
+    const auto body = nlohmann::json::parse(call(status_, target).body);
+    EXPECT_EQ(body.at("status"), "ok") << target;
+    EXPECT_TRUE(body.contains("version")) << target;
+    EXPECT_TRUE(body.contains("commitHash")) << target;
+    EXPECT_TRUE(body.contains("uptimeSeconds")) << target;
+    EXPECT_TRUE(body.at("checks").is_object()) << target;
   }
+}
+
+TEST_F(handlers_test, status_verbose_without_the_details_token_is_401) {
+  const http::handler guarded = make_status_handler(source_, service_info{}, "s3cret");
+  const http::handler_result missing = invoke(guarded, "/status?verbose=true");
+  ASSERT_TRUE(is_error(missing, beast_status::unauthorized, "UNAUTHORIZED"));
+  const auto& e = std::get<http::http_error>(missing);
+  ASSERT_EQ(e.headers().size(), 1u);
+  EXPECT_EQ(e.headers()[0].first, "WWW-Authenticate");
+
+  boost::beast::http::fields wrong;
+  wrong.set(boost::beast::http::field::authorization, "Bearer guess");
+  EXPECT_TRUE(is_error(invoke(guarded, "/status?verbose=true", &wrong), beast_status::unauthorized,
+                       "UNAUTHORIZED"));
+}
+
+TEST_F(handlers_test, status_verbose_with_the_details_token_answers) {
+  const http::handler guarded = make_status_handler(source_, service_info{}, "s3cret");
+  boost::beast::http::fields fields;
+  fields.set(boost::beast::http::field::authorization, "Bearer s3cret");
+  const http::response res = response_of(invoke(guarded, "/status?verbose=true", &fields));
+  EXPECT_EQ(res.status, beast_status::ok);
+  EXPECT_TRUE(nlohmann::json::parse(res.body).contains("checks"));
+  // The plain body needs no token.
+  EXPECT_EQ(nlohmann::json::parse(call(guarded, "/status").body).size(), 2u);
 }
 
 // --- /livez -------------------------------------------------------------------
@@ -146,10 +221,10 @@ TEST_F(handlers_test, livez_is_200_ok) {
 TEST_F(handlers_test, livez_is_200_ok_even_when_the_source_is_down) {
   source_.set(status::down, false, true);
   // Through the real route table, so that /livez is known not to consult it.
-  http::metrics_registry registry(1, route_paths());
+  http::metrics_registry registry{1};
   http::router r;
   register_routes(r, source_, registry, service_info{}, "", "");
-  const http::response res = r.dispatch(http::request_view(verb::get, "GET", "/livez", 11));
+  const http::response res = response_of(r.dispatch(get_request("/livez")).outcome);
   EXPECT_EQ(res.status, beast_status::ok);
   EXPECT_EQ(nlohmann::json::parse(res.body).at("status"), "ok");
 }
@@ -194,12 +269,26 @@ TEST_F(handlers_test, readyz_is_503_when_down) {
 
 // --- / and the route table ------------------------------------------------------
 
-TEST(make_index_handler, lists_the_given_paths_and_version) {
-  const http::handler h = make_index_handler("9.9.9", {"/a", "/b"});
+http::handler_result empty_response(const http::request_view&) { return http::response{}; }
+
+TEST(make_index_handler, lists_the_router_paths_and_version) {
+  http::router r;
+  r.add_get("/a", empty_response);
+  r.add_get("/b", empty_response);
+  const http::handler h = make_index_handler("9.9.9", r);
   const auto body = nlohmann::json::parse(call(h).body);
   EXPECT_EQ(body.at("service"), "badges-health");
   EXPECT_EQ(body.at("version"), "9.9.9");
   EXPECT_EQ(body.at("endpoints"), nlohmann::json::array({"/a", "/b"}));
+}
+
+TEST(make_index_handler, reads_the_table_at_request_time) {
+  http::router r;
+  r.add_get("/a", empty_response);
+  const http::handler h = make_index_handler("9.9.9", r);
+  r.add_get("/later", empty_response);
+  const auto body = nlohmann::json::parse(call(h).body);
+  EXPECT_EQ(body.at("endpoints"), nlohmann::json::array({"/a", "/later"}));
 }
 
 class routes_test : public ::testing::Test {
@@ -210,12 +299,15 @@ class routes_test : public ::testing::Test {
     register_routes(router_, source_, registry_, info, "", "");
   }
 
+  http::routed dispatch(std::string_view target) const {
+    return router_.dispatch(get_request(target));
+  }
   http::response get(std::string_view target) const {
-    return router_.dispatch(http::request_view(verb::get, "GET", target, 11));
+    return response_of(dispatch(target).outcome);
   }
 
   fake_source source_;
-  http::metrics_registry registry_{1, route_paths()};
+  http::metrics_registry registry_{1};
   http::router router_;
 };
 
@@ -236,18 +328,21 @@ TEST_F(routes_test, index_lists_every_registered_endpoint) {
   EXPECT_EQ(listed, registered);
 }
 
-TEST_F(routes_test, route_paths_match_the_registration_order) {
-  EXPECT_EQ(router_.paths(), route_paths());
+TEST_F(routes_test, index_lists_exactly_the_router_paths_in_order) {
+  const auto body = nlohmann::json::parse(get("/").body);
+  EXPECT_EQ(body.at("endpoints").get<std::vector<std::string>>(), router_.paths());
+}
+
+TEST_F(routes_test, metrics_route_labels_are_the_router_paths) {
+  EXPECT_EQ(registry_.route_labels(), router_.paths());
+  // One slot per route plus "other".
+  EXPECT_EQ(registry_.totals().size(), router_.paths().size() + 1);
 }
 
 TEST_F(routes_test, probe_endpoints_reject_unknown_query_parameters) {
   for (std::string_view target : {"/status?x=1", "/livez?verbose=1", "/readyz?x=1", "/?x=1"}) {
-    try {
-      get(target);
-      ADD_FAILURE() << "expected UNKNOWN_PARAMETER for " << target;
-    } catch (const http::http_error& e) {
-      EXPECT_EQ(e.code(), "UNKNOWN_PARAMETER") << target;
-    }
+    EXPECT_TRUE(is_error(dispatch(target).outcome, beast_status::bad_request, "UNKNOWN_PARAMETER"))
+        << target;
   }
 }
 

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <vector>
+
 namespace badges_health::http {
 namespace {
 
@@ -33,6 +37,36 @@ TEST(request_metrics, unknown_route_and_code_go_to_other) {
   reg.worker(0).record(99, verb::get, 418, 1us);
   const auto t = reg.totals();
   EXPECT_EQ(t[1].requests[cell(0, 0)], 1u);
+}
+
+TEST(request_metrics, no_route_goes_to_other) {
+  metrics_registry reg(1, {"/status"});
+  reg.worker(0).record(std::nullopt, verb::get, 404, 1us);
+  reg.worker(0).record(1, verb::get, 404, 1us);  // one past the last route
+  const auto t = reg.totals();
+  EXPECT_EQ(t[1].requests[cell(0, 404)], 2u);
+  EXPECT_EQ(t[0].requests[cell(0, 404)], 0u);
+}
+
+TEST(metrics_registry, counts_everything_as_other_until_routes_are_named) {
+  metrics_registry reg(2);
+  EXPECT_TRUE(reg.route_labels().empty());
+  reg.worker(1).record(0, verb::get, 200, 1us);
+  const auto t = reg.totals();
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].requests[cell(0, 200)], 1u);
+}
+
+TEST(metrics_registry, set_routes_names_the_routes_and_starts_afresh) {
+  metrics_registry reg(2);
+  reg.worker(0).record(std::nullopt, verb::get, 404, 1us);
+  reg.set_routes({"/status", "/livez"});
+  EXPECT_EQ(reg.route_labels(), (std::vector<std::string>{"/status", "/livez"}));
+  reg.worker(1).record(1, verb::get, 200, 1us);
+  const auto t = reg.totals();
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[1].requests[cell(0, 200)], 1u);
+  EXPECT_EQ(t[2].requests[cell(0, 404)], 0u);  // counted before set_routes
 }
 
 TEST(request_metrics, histogram_puts_durations_in_their_buckets) {

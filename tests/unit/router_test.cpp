@@ -1,13 +1,16 @@
 // Unit tests for router: exact matches and the rules every route shares
-// (HEAD mirrors GET, OPTIONS, 404, 405, unknown parameters).
+// (HEAD mirrors GET, OPTIONS and CORS preflight, 404, 405, unknown
+// parameters), all returned as values.
 #include "badges_health/http/router.hpp"
 
 #include <gtest/gtest.h>
 
+#include <boost/beast/http/fields.hpp>
 #include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "badges_health/http/http_error.hpp"
@@ -17,6 +20,8 @@ namespace {
 
 using boost::beast::http::verb;
 
+// Helpers are static members: the unit tests build in unity batches, where
+// free helpers of the same name in other test files would collide.
 class router_test : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -36,21 +41,33 @@ class router_test : public ::testing::Test {
                {"q", "limit"});
   }
 
-  response dispatch(verb method, std::string_view method_text, std::string_view target) const {
-    const request_view req(method, method_text, target, 11);
-    return r_.dispatch(req);
+  // The view of a target the test expects to parse.
+  static request_view parse_ok(verb method, std::string_view method_text, std::string_view target,
+                               const boost::beast::http::fields* fields = nullptr) {
+    auto parsed = request_view::parse(method, method_text, target, 11, fields);
+    if (const auto* e = std::get_if<http_error>(&parsed)) {
+      ADD_FAILURE() << "target '" << target << "' did not parse: " << e->message();
+    }
+    return std::get<request_view>(std::move(parsed));
   }
 
-  // Dispatches and returns the http_error thrown; fails the test if none is.
-  http_error dispatch_error(verb method, std::string_view method_text,
-                            std::string_view target) const {
-    try {
-      dispatch(method, method_text, target);
-    } catch (const http_error& e) {
-      return e;
+  // The response of an outcome that should be one; fails the test if it is an error.
+  // A handler_result or a routed outcome.
+  template <class Outcome>
+  static response response_of(const Outcome& outcome) {
+    if (const auto* e = std::get_if<http_error>(&outcome)) {
+      ADD_FAILURE() << "expected a response, got http_error " << e->code() << ": " << e->message();
+      return {};
     }
-    ADD_FAILURE() << "expected http_error for " << method_text << " " << target;
-    return http_error(beast_http::status::ok, "NONE", "no error thrown");
+    return std::get<response>(outcome);
+  }
+
+  // The error of an outcome that should be one; fails the test if it is a response.
+  template <class Outcome>
+  static http_error error_of(const Outcome& outcome) {
+    if (const auto* e = std::get_if<http_error>(&outcome)) return *e;
+    ADD_FAILURE() << "expected an http_error, got a response";
+    return {beast_http::status::ok, "NONE", "no error returned"};
   }
 
   static std::string header_value(const response& res, std::string_view name) {
@@ -60,13 +77,28 @@ class router_test : public ::testing::Test {
     return "<absent>";
   }
 
+  routed dispatch(verb method, std::string_view method_text, std::string_view target,
+                  const boost::beast::http::fields* fields = nullptr) const {
+    return r_.dispatch(parse_ok(method, method_text, target, fields));
+  }
+
+  response dispatch_response(verb method, std::string_view method_text,
+                             std::string_view target) const {
+    return response_of(dispatch(method, method_text, target).outcome);
+  }
+
+  http_error dispatch_error(verb method, std::string_view method_text,
+                            std::string_view target) const {
+    return error_of(dispatch(method, method_text, target).outcome);
+  }
+
   router r_;
   int status_calls_ = 0;
   verb last_method_ = verb::unknown;
 };
 
 TEST_F(router_test, exact_path_match_calls_the_get_handler) {
-  const response res = dispatch(verb::get, "GET", "/status");
+  const response res = dispatch_response(verb::get, "GET", "/status");
   EXPECT_EQ(res.status, beast_http::status::ok);
   EXPECT_EQ(res.body, "status-body");
   EXPECT_EQ(status_calls_, 1);
@@ -102,15 +134,39 @@ TEST_F(router_test, wrong_method_is_405_with_allow_header) {
 }
 
 TEST_F(router_test, options_on_a_route_is_204_with_allow) {
-  const response res = dispatch(verb::options, "OPTIONS", "/status");
+  const response res = dispatch_response(verb::options, "OPTIONS", "/status");
   EXPECT_EQ(res.status, beast_http::status::no_content);
   EXPECT_EQ(header_value(res, "Allow"), "GET, HEAD, OPTIONS");
   EXPECT_TRUE(res.body.empty());
   EXPECT_EQ(status_calls_, 0);
 }
 
+TEST_F(router_test, plain_options_carries_no_cors_preflight_headers) {
+  const response res = dispatch_response(verb::options, "OPTIONS", "/status");
+  EXPECT_EQ(header_value(res, "Access-Control-Allow-Methods"), "<absent>");
+  EXPECT_EQ(header_value(res, "Access-Control-Allow-Headers"), "<absent>");
+  EXPECT_EQ(header_value(res, "Access-Control-Max-Age"), "<absent>");
+  EXPECT_EQ(res.headers.size(), 1u);  // Allow alone
+}
+
+TEST_F(router_test, cors_preflight_answers_allowed_methods_headers_and_max_age) {
+  for (std::string_view target : {"/status", "*"}) {
+    boost::beast::http::fields fields;
+    fields.set("Access-Control-Request-Method", "GET");
+    fields.set("Access-Control-Request-Headers", "authorization");
+    const response res = response_of(dispatch(verb::options, "OPTIONS", target, &fields).outcome);
+    EXPECT_EQ(res.status, beast_http::status::no_content) << target;
+    EXPECT_TRUE(res.body.empty()) << target;
+    EXPECT_EQ(header_value(res, "Allow"), "GET, HEAD, OPTIONS") << target;
+    EXPECT_EQ(header_value(res, "Access-Control-Allow-Methods"), "GET, HEAD, OPTIONS") << target;
+    EXPECT_EQ(header_value(res, "Access-Control-Allow-Headers"), "Authorization") << target;
+    EXPECT_EQ(header_value(res, "Access-Control-Max-Age"), "600") << target;
+  }
+  EXPECT_EQ(status_calls_, 0);
+}
+
 TEST_F(router_test, options_asterisk_is_204_with_allow) {
-  const response res = dispatch(verb::options, "OPTIONS", "*");
+  const response res = dispatch_response(verb::options, "OPTIONS", "*");
   EXPECT_EQ(res.status, beast_http::status::no_content);
   EXPECT_EQ(header_value(res, "Allow"), "GET, HEAD, OPTIONS");
   EXPECT_TRUE(res.body.empty());
@@ -126,7 +182,7 @@ TEST_F(router_test, asterisk_with_other_methods_is_400) {
 }
 
 TEST_F(router_test, head_calls_the_get_handler) {
-  const response res = dispatch(verb::head, "HEAD", "/status");
+  const response res = dispatch_response(verb::head, "HEAD", "/status");
   EXPECT_EQ(status_calls_, 1);
   EXPECT_EQ(last_method_, verb::head);
   // The body stays; response_writer drops it for HEAD.
@@ -137,14 +193,14 @@ TEST_F(router_test, unknown_query_parameter_is_400_naming_it) {
   const http_error e = dispatch_error(verb::get, "GET", "/status?verbose=1");
   EXPECT_EQ(e.status(), beast_http::status::bad_request);
   EXPECT_EQ(e.code(), "UNKNOWN_PARAMETER");
-  EXPECT_NE(std::string_view(e.what()).find("verbose"), std::string_view::npos) << e.what();
+  EXPECT_NE(e.message().find("verbose"), std::string::npos) << e.message();
   EXPECT_EQ(status_calls_, 0);
 }
 
 TEST_F(router_test, undeclared_parameter_among_declared_ones_is_400) {
   const http_error e = dispatch_error(verb::get, "GET", "/search?q=a&page=2");
   EXPECT_EQ(e.code(), "UNKNOWN_PARAMETER");
-  EXPECT_NE(std::string_view(e.what()).find("page"), std::string_view::npos) << e.what();
+  EXPECT_NE(e.message().find("page"), std::string::npos) << e.message();
 }
 
 TEST_F(router_test, unknown_parameter_on_head_is_400) {
@@ -153,24 +209,43 @@ TEST_F(router_test, unknown_parameter_on_head_is_400) {
 }
 
 TEST_F(router_test, declared_parameters_are_accepted) {
-  const response res = dispatch(verb::get, "GET", "/search?q=hello+world&limit=5");
+  const response res = dispatch_response(verb::get, "GET", "/search?q=hello+world&limit=5");
   EXPECT_EQ(res.status, beast_http::status::ok);
   EXPECT_EQ(res.body, "hello world");
 }
 
 TEST_F(router_test, dispatch_reports_the_matched_route_index) {
-  std::size_t matched = 99;
-  r_.dispatch(request_view(verb::get, "GET", "/search?q=x", 11), &matched);
-  EXPECT_EQ(matched, 1u);
-  r_.dispatch(request_view(verb::options, "OPTIONS", "/status", 11), &matched);
-  EXPECT_EQ(matched, 0u);
-  EXPECT_THROW(r_.dispatch(request_view(verb::get, "GET", "/nope", 11), &matched), http_error);
-  EXPECT_EQ(matched, r_.paths_size());
+  EXPECT_EQ(dispatch(verb::get, "GET", "/search?q=x").route, std::size_t{1});
+  EXPECT_EQ(dispatch(verb::options, "OPTIONS", "/status").route, std::size_t{0});
+  // Errors after the path matched still name the route...
+  EXPECT_EQ(dispatch(verb::post, "POST", "/status").route, std::size_t{0});
+  EXPECT_EQ(dispatch(verb::get, "GET", "/search?page=2").route, std::size_t{1});
+  // ...and nothing is named when no route matched.
+  const routed missing = dispatch(verb::get, "GET", "/nope");
+  EXPECT_FALSE(missing.route.has_value());
+  EXPECT_EQ(error_of(missing.outcome).code(), "NOT_FOUND");
+  EXPECT_FALSE(dispatch(verb::options, "OPTIONS", "*").route.has_value());
 }
 
 TEST_F(router_test, paths_lists_routes_in_registration_order) {
   EXPECT_EQ(r_.paths(), (std::vector<std::string>{"/status", "/search"}));
-  EXPECT_EQ(r_.paths_size(), 2u);
+  ASSERT_EQ(r_.routes().size(), 2u);
+  EXPECT_EQ(r_.routes()[0].path, "/status");
+  EXPECT_EQ(r_.routes()[1].path, "/search");
+  EXPECT_EQ(r_.routes()[1].params, (std::vector<std::string>{"q", "limit"}));
+}
+
+TEST_F(router_test, error_returned_by_a_handler_is_the_outcome) {
+  router r;
+  r.add_get("/limited", [](const request_view&) -> handler_result {
+    return http_error::invalid_parameter("limit must be positive");
+  });
+  const routed out = r.dispatch(parse_ok(verb::get, "GET", "/limited"));
+  EXPECT_EQ(out.route, std::size_t{0});
+  const http_error e = error_of(out.outcome);
+  EXPECT_EQ(e.status(), beast_http::status::bad_request);
+  EXPECT_EQ(e.code(), "INVALID_PARAMETER");
+  EXPECT_EQ(e.message(), "limit must be positive");
 }
 
 TEST(router, allow_constant_lists_get_head_options) {

@@ -36,20 +36,21 @@ http::handler make_readiness_handler(const health::status_source& source);
 /// GET /openapi.json: the embedded contract.
 http::handler make_openapi_handler();
 
-/// GET /: names the endpoints.
-http::handler make_index_handler(std::string version, std::vector<std::string> paths);
+/// GET /: names the endpoints, as the route table lists them.
+http::handler make_index_handler(std::string version, const http::router& routes);
 
 /// GET /metrics: Prometheus text exposition, behind `token` if set.
 http::handler make_metrics_handler(const http::metrics_registry& registry,
                                    const health::status_source& source, service_info info,
                                    std::string token = {});
 
-/// The route paths, in the order register_routes adds them (metrics labels).
-std::vector<std::string> route_paths();
-
-/// Registers every route of the service on `r`.
+/// Registers every route of the service on `r` and names them in
+/// `registry` (its per-route metrics follow the table).
 void register_routes(http::router& r, const health::status_source& source,
-                     const http::metrics_registry& registry, const service_info& info,
+                     http::metrics_registry& registry, const service_info& info,
                      const std::string& details_token, const std::string& metrics_token);
+
+/// The paths register_routes adds, in order (for --print-config).
+std::vector<std::string> registered_paths();
 
 }  // namespace badges_health::app

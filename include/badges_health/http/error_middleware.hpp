@@ -1,10 +1,12 @@
 // The one place where failures become responses: client errors
-// (http_error) keep their status and code, anything else is logged and
-// answered with a bare 500. Handlers never build error JSON themselves.
+// (http_error values) keep their status and code, anything thrown is logged
+// and answered with a bare 500. Handlers never build error JSON themselves.
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <cstddef>
+#include <optional>
 #include <string_view>
 
 #include "badges_health/http/http_error.hpp"
@@ -13,19 +15,28 @@
 
 namespace badges_health::http {
 
+/// One answered request: the response and the route it matched, if any.
+struct answer {
+  response res;
+  std::optional<std::size_t> route;
+};
+
 class error_middleware {
  public:
   explicit error_middleware(const http::router& r) noexcept : router_(r) {}
 
-  /// Builds the request view, routes it and maps every failure. Never throws.
-  /// `route` receives the matched route's index (see router::dispatch).
-  response handle(boost::beast::http::verb method, std::string_view method_text,
-                  std::string_view target, unsigned version,
-                  const boost::beast::http::fields* fields, std::size_t& route) const noexcept;
+  /// Builds the request view, routes it and maps every failure: client
+  /// errors to their JSON body, anything thrown to a logged 500. Never
+  /// throws.
+  answer handle(boost::beast::http::verb method, std::string_view method_text,
+                std::string_view target, unsigned version,
+                const boost::beast::http::fields* fields) const noexcept;
 
   const http::router& router() const noexcept { return router_; }
 
-  /// The JSON error body `{"error": ..., "code": ...}` for a client error.
+  /// The JSON error body `{"error": ..., "code": ...}` and status for a
+  /// client error, wherever it came from (parser, limits, routing, handler,
+  /// connection cap).
   static response to_response(const http_error& e);
 
   /// The 500 response; says nothing about what failed (that goes to the log).

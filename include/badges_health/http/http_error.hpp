@@ -1,12 +1,13 @@
-// Typed client errors. A handler or the session throws (or builds) one of
-// these; error_middleware alone turns it into the JSON error body.
+// Typed client errors, as values. The parser, the limits, routing, handlers
+// and the connection cap produce them; error_middleware alone turns one
+// into the JSON error body and its status.
 #pragma once
 
 #include <ostream>  // Boost 1.81 string_view.hpp needs it before its own use
 
 #include <boost/beast/http/status.hpp>
-#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -18,29 +19,34 @@ namespace beast_http = boost::beast::http;
 using header = std::pair<std::string, std::string>;
 
 /// A failure the client caused, or a refusal the service chose, with the
-/// status and machine code it maps to. Anything that is not an http_error
-/// reaching the middleware is an internal error (500).
-class http_error : public std::runtime_error {
+/// status and machine code it maps to. Not an exception: routine client
+/// errors are returned, and anything thrown is an internal error (500).
+class http_error {
  public:
   http_error(beast_http::status status, std::string code, std::string message,
              std::vector<header> headers = {});
 
   beast_http::status status() const noexcept { return status_; }
   const std::string& code() const noexcept { return code_; }
+  const std::string& message() const noexcept { return message_; }
   const std::vector<header>& headers() const noexcept { return headers_; }
 
   static http_error bad_request(std::string message);
   static http_error not_found();
   static http_error method_not_allowed(std::string allow);
   static http_error unknown_parameter(std::string_view name);
+  static http_error invalid_parameter(std::string message);
+  static http_error unauthorized(std::string message);
   static http_error body_not_allowed();
   static http_error header_too_large();
   static http_error target_too_long();
+  static http_error version_not_supported();
   static http_error too_many_connections();
 
  private:
   beast_http::status status_;
   std::string code_;
+  std::string message_;
   std::vector<header> headers_;
 };
 

@@ -9,7 +9,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
+
+#include "badges_health/http/http_error.hpp"
 
 namespace badges_health::http {
 
@@ -22,12 +25,12 @@ struct query_param {
 /// What a handler may know about a request. No socket, no parser.
 class request_view {
  public:
-  /// Splits `target` into path and query. Throws http_error (400) for a
-  /// target that is neither origin-form, absolute-form nor `*`, or whose
-  /// query is not valid percent-encoding.
-  request_view(boost::beast::http::verb method, std::string_view method_text,
-               std::string_view target, unsigned version,
-               const boost::beast::http::fields* fields = nullptr);
+  /// Splits `target` into path and query. A target that is neither
+  /// origin-form, absolute-form nor `*`, or whose query is not valid
+  /// percent-encoding, is a client error (400).
+  static std::variant<request_view, http_error> parse(
+      boost::beast::http::verb method, std::string_view method_text, std::string_view target,
+      unsigned version, const boost::beast::http::fields* fields = nullptr);
 
   boost::beast::http::verb method() const noexcept { return method_; }
   std::string_view method_text() const noexcept { return method_text_; }
@@ -43,6 +46,10 @@ class request_view {
   std::string_view header(std::string_view name) const;
 
  private:
+  request_view(boost::beast::http::verb method, std::string_view method_text,
+               std::string_view target, unsigned version,
+               const boost::beast::http::fields* fields) noexcept;
+
   boost::beast::http::verb method_;
   std::string_view method_text_;
   std::string_view target_;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,9 @@ class request_metrics {
   request_metrics(const request_metrics&) = delete;
   request_metrics& operator=(const request_metrics&) = delete;
 
-  /// Records one answered request. Single writer: the owning worker.
-  void record(std::size_t route, boost::beast::http::verb method, unsigned status,
+  /// Records one answered request; `route` is empty when none matched.
+  /// Single writer: the owning worker.
+  void record(std::optional<std::size_t> route, boost::beast::http::verb method, unsigned status,
               std::chrono::nanoseconds took) noexcept;
 
   struct route_totals {
@@ -54,7 +56,12 @@ class request_metrics {
 /// The metrics of all workers plus the open-connection gauge.
 class metrics_registry {
  public:
+  /// Every request counts as "other" until set_routes() names the routes.
+  explicit metrics_registry(std::size_t workers);
   metrics_registry(std::size_t workers, std::vector<std::string> route_labels);
+  /// Names the routes (the router's paths, in order) and starts every
+  /// worker's numbers afresh. Only before the server starts.
+  void set_routes(std::vector<std::string> route_labels);
   request_metrics& worker(std::size_t i) { return *workers_[i]; }
   const std::vector<std::string>& route_labels() const noexcept { return labels_; }
   /// Sums every worker (labels_.size() + 1 entries; the last is "other").
@@ -62,6 +69,7 @@ class metrics_registry {
   std::atomic<std::size_t> open_connections{0};
 
  private:
+  std::size_t workers_count_;
   std::vector<std::string> labels_;
   std::vector<std::unique_ptr<request_metrics>> workers_;
 };

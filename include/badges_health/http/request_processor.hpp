@@ -8,6 +8,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -66,11 +68,24 @@ class request_processor {
  private:
   using parser_type = boost::beast::http::request_parser<boost::beast::http::empty_body>;
 
+  /// The version at the end of a request line, and where its minor digit is.
+  struct line_version {
+    std::size_t minor_at;
+    int major;
+    int minor;
+  };
+  static std::optional<line_version> request_line_version(std::string_view request) noexcept;
+  /// Parses a request whose line says HTTP/1.x (x > 1) as HTTP/1.1.
+  std::size_t parse_as_http11(std::string_view request, line_version version,
+                              boost::beast::error_code& ec);
   std::size_t parse(std::string_view data, bool draining);
   void keep(std::string_view rest);
   void answer_current(bool draining);
   void reject(const http_error& e);
-  void reject_parse_error(boost::beast::error_code ec);
+  /// `data` is what the parser was given from the failing request on.
+  void reject_parse_error(boost::beast::error_code ec, std::string_view data);
+  /// Counts the answer in the metrics and the access log.
+  void record(std::optional<std::size_t> route, unsigned status, std::chrono::nanoseconds took);
 
   const server_options& options_;
   const error_middleware& middleware_;

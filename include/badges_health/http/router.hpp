@@ -1,46 +1,73 @@
-// Method + path routing with exact path matches. The router owns the rules
-// every route shares: HEAD mirrors GET, OPTIONS answers 204 with Allow, a
-// wrong method is 405, an unknown query parameter is 400.
+// Method + path routing with exact path matches. The route table is the one
+// source for dispatch, the `Allow` header and the endpoint list. The router
+// owns the rules every route shares: HEAD mirrors GET, OPTIONS answers 204
+// with Allow (and a CORS preflight with what a browser may send), a wrong
+// method is 405, an unknown query parameter is 400. Client errors are
+// returned as values; only a handler's fault is thrown.
 #pragma once
 
+#include <cstddef>
+#include <exception>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
+#include "badges_health/http/http_error.hpp"
 #include "badges_health/http/request.hpp"
 #include "badges_health/http/response.hpp"
 
 namespace badges_health::http {
 
-/// A handler answers one request; it may throw http_error for client errors.
-using handler = std::function<response(const request_view&)>;
+/// What a handler returns: its response, or a client error for the mapper.
+using handler_result = std::variant<response, http_error>;
+
+/// A handler answers one request. It returns client errors; what it throws
+/// is an internal error (500).
+using handler = std::function<handler_result(const request_view&)>;
+
+/// A handler threw: a fault, not a client error. Carried out of the router
+/// so that the route it matched is still known when it is mapped to 500.
+struct handler_fault {
+  std::exception_ptr error;
+};
+
+/// The outcome of routing one request.
+struct routed {
+  /// Index of the matched route in router::routes(); empty when none did.
+  std::optional<std::size_t> route;
+  std::variant<response, http_error, handler_fault> outcome;
+};
 
 class router {
  public:
+  struct route {
+    std::string path;
+    handler get;
+    /// The query parameters the route accepts.
+    std::vector<std::string> params;
+  };
+
   /// Registers `path` for GET (and so HEAD and OPTIONS), accepting only the
   /// query parameters named in `params`.
   void add_get(std::string path, handler h, std::vector<std::string> params = {});
 
-  /// Routes a request. Throws http_error for 404, 405 and unknown parameters.
-  /// The response to HEAD is the GET response; the writer drops the body.
-  /// `matched` (if given) receives the index of the matched path in paths(),
-  /// or paths().size() when no route matched.
-  response dispatch(const request_view& req, std::size_t* matched = nullptr) const;
+  /// Routes a request. The response to HEAD is the GET response; the
+  /// writer drops the body. What a handler throws comes back as a
+  /// handler_fault.
+  routed dispatch(const request_view& req) const;
 
+  const std::vector<route>& routes() const noexcept { return routes_; }
   /// Registered paths, in registration order.
   std::vector<std::string> paths() const;
-  std::size_t paths_size() const noexcept { return routes_.size(); }
 
-  /// Value of the Allow header for every registered path.
+  /// The methods every route answers (its Allow header).
   static constexpr std::string_view allow = "GET, HEAD, OPTIONS";
 
  private:
-  struct route {
-    std::string path;
-    handler get;
-    std::vector<std::string> params;
-  };
-  std::size_t find(std::string_view path) const noexcept;
+  std::optional<std::size_t> find(std::string_view path) const noexcept;
 
   std::vector<route> routes_;
 };

@@ -31,7 +31,12 @@ class server {
   /// every worker has finished after stop_accepting() or abort().
   void start(std::function<void()> on_stopped);
 
-  /// Graceful stop: close the acceptors, close idle connections, answer
+  /// The drain begins: from now on every response carries
+  /// `Connection: close`, so keep-alive clients move to other instances
+  /// while this one still accepts. Thread-safe.
+  void begin_drain();
+
+  /// Graceful stop (implies begin_drain): close the acceptors, close idle connections, answer
   /// in-flight requests with `Connection: close`. Thread-safe.
   void stop_accepting();
 
@@ -52,6 +57,7 @@ class server {
   const error_middleware& middleware_;
   metrics_registry& metrics_;
   std::atomic<std::size_t> running_workers_{0};
+  std::atomic<bool> draining_{false};
   std::function<void()> on_stopped_;
   std::vector<std::unique_ptr<worker>> workers_;
 };
