@@ -1,185 +1,253 @@
-// Flag table, environment fallbacks and validation.
+// Flag table, environment fallbacks and validation. CLI11 reads the command
+// line; each flag's validator gives a bad value the same one-line message
+// whether it came from the flag or from its environment variable.
 #include "badges_health/app/config.hpp"
 
 #include "badges_health/app/checks_file.hpp"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
-#include <cmath>
-#include <limits>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 namespace badges_health::app {
 namespace {
 
 using std::chrono::milliseconds;
 
-// A setter validates and stores one value; it returns an error text (what
-// was expected) or an empty string.
-using setter = std::function<std::string(config&, std::string_view)>;
+std::string single_quoted(std::string_view v) { return "'" + std::string(v) + "'"; }
+
+// Validators say what was expected in the words the README quotes, and may
+// rewrite the text into what CLI11 then converts to the field's type.
+
+CLI::Validator non_empty() {
+  return {
+      [](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
+      "TEXT"};
+}
+
+// Rewritten as plain decimal: CLI11 converts with strtoull in base 0, which
+// would read a leading 0 as octal.
+CLI::Validator integer_between(std::uint64_t min, std::uint64_t max) {
+  return {[min, max](std::string& v) -> std::string {
+            std::uint64_t n = 0;
+            const auto r = std::from_chars(v.data(), v.data() + v.size(), n);
+            if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || n < min || n > max) {
+              return "expected an integer between " + std::to_string(min) + " and " +
+                     std::to_string(max) + ", got " + single_quoted(v);
+            }
+            v = std::to_string(n);
+            return {};
+          },
+          "INT"};
+}
+
+CLI::Validator log_level_name() {
+  return {[](std::string& v) -> std::string {
+            static const std::vector<std::string_view> levels = {
+                "trace", "debug", "info", "warn", "error", "critical", "off"};
+            if (std::find(levels.begin(), levels.end(), v) != levels.end()) return {};
+            return "expected one of trace, debug, info, warn, error, critical, off, got " +
+                   single_quoted(v);
+          },
+          "LEVEL"};
+}
+
+// Rewritten as the enum's number, which is how CLI11 converts an enum.
+CLI::Validator log_format_name() {
+  return {[](std::string& v) -> std::string {
+            if (v == "text") {
+              v = std::to_string(static_cast<int>(log_format::text));
+            } else if (v == "json") {
+              v = std::to_string(static_cast<int>(log_format::json));
+            } else {
+              return "expected text or json, got " + single_quoted(v);
+            }
+            return {};
+          },
+          "FORMAT"};
+}
+
+// CLI11 converts these words itself; it would also take others (`enable`,
+// `t`, `2`) that the README does not promise.
+CLI::Validator switch_value() {
+  return {[](std::string& v) -> std::string {
+            static const std::vector<std::string_view> words = {"true",  "1", "yes", "on",
+                                                                "false", "0", "no",  "off"};
+            if (std::find(words.begin(), words.end(), v) != words.end()) return {};
+            return "expected true or false, got " + single_quoted(v);
+          },
+          "BOOL"};
+}
+
+// Rewritten as a number of milliseconds, which CLI11 converts.
+CLI::Validator duration(milliseconds min, std::string too_small) {
+  return {[min, too_small = std::move(too_small)](std::string& v) -> std::string {
+            const auto d = parse_duration(v);
+            if (!d) return "expected a duration such as 250ms, 5s or 2m, got " + single_quoted(v);
+            if (*d < min) return too_small + ", got " + single_quoted(v);
+            v = std::to_string(d->count());
+            return {};
+          },
+          "DURATION"};
+}
+
+CLI::Validator duration_at_least(milliseconds min) {
+  return duration(min, "must be at least " + format_duration(min));
+}
+
+CLI::Validator positive_duration() {
+  return duration(milliseconds{1}, "must be greater than zero");
+}
+
+// Adds the CLI11 option that converts into `field`.
+template <typename T>
+CLI::Option* add_field(CLI::App& app, const std::string& name, T& field) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return app.add_flag(name, field);
+  } else if constexpr (std::is_same_v<T, milliseconds>) {
+    return app.add_option<milliseconds, milliseconds::rep>(name, field);
+  } else {
+    return app.add_option(name, field);
+  }
+}
+
+template <auto member>
+CLI::Option* config_field(CLI::App& app, const std::string& name, config& c) {
+  return add_field(app, name, c.*member);
+}
+
+template <auto member>
+CLI::Option* server_field(CLI::App& app, const std::string& name, config& c) {
+  return add_field(app, name, c.server.*member);
+}
 
 struct flag {
-  std::string_view name;  // without "--"
-  std::string_view env;   // empty: no environment variable
-  std::string_view value_hint;
+  std::string_view name;        // as typed: "--port"
+  std::string_view env;         // empty: no environment variable
+  std::string_view value_hint;  // empty: a switch
   std::string_view help;
-  bool is_switch;  // takes no value (may take =true/=false)
-  setter set;
+  CLI::Validator validator;
+  // Adds the option bound to its field of the config.
+  CLI::Option* (*bind)(CLI::App&, const std::string& name, config&);
 };
 
-template <typename Int>
-std::optional<Int> parse_int(std::string_view s) {
-  Int v{};
-  if (s.empty()) return std::nullopt;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc{} || r.ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
+using http::server_options;
 
-std::optional<bool> parse_bool(std::string_view s) {
-  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
-  if (s == "false" || s == "0" || s == "no" || s == "off") return false;
-  return std::nullopt;
-}
-
-std::string quoted(std::string_view v) { return "'" + std::string(v) + "'"; }
-
-setter duration_setter(milliseconds config::*member, milliseconds min) {
-  return [member, min](config& c, std::string_view v) -> std::string {
-    auto d = parse_duration(v);
-    if (!d) return "expected a duration such as 250ms, 5s or 2m, got " + quoted(v);
-    if (*d < min) return "must be at least " + format_duration(min) + ", got " + quoted(v);
-    c.*member = *d;
-    return {};
-  };
-}
-
-setter server_duration_setter(milliseconds http::server_options::*member) {
-  return [member](config& c, std::string_view v) -> std::string {
-    auto d = parse_duration(v);
-    if (!d) return "expected a duration such as 250ms, 5s or 2m, got " + quoted(v);
-    if (d->count() <= 0) return "must be greater than zero, got " + quoted(v);
-    c.server.*member = *d;
-    return {};
-  };
-}
-
-setter size_setter(std::size_t http::server_options::*member, std::size_t min, std::size_t max) {
-  return [member, min, max](config& c, std::string_view v) -> std::string {
-    auto n = parse_int<std::size_t>(v);
-    if (!n || *n < min || *n > max) {
-      return "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) +
-             ", got " + quoted(v);
-    }
-    c.server.*member = *n;
-    return {};
-  };
-}
-
-setter string_setter(std::string config::*member) {
-  return [member](config& c, std::string_view v) -> std::string {
-    if (v.empty()) return "must not be empty";
-    c.*member = std::string(v);
-    return {};
-  };
-}
-
+// The one list of flags: the parser, the environment fallbacks and --help.
 const std::vector<flag>& flags() {
   static const std::vector<flag> table = {
-      {"host", "HTTP_SERVER_HOST", "ADDR", "address to listen on (IPv4, IPv6 or a name)", false,
-       [](config& c, std::string_view v) -> std::string {
-         if (v.empty()) return "must not be empty";
-         c.server.host = std::string(v);
-         return {};
-       }},
-      {"port", "HTTP_SERVER_PORT", "PORT", "TCP port; 0 picks a free one (the log says which)",
-       false,
-       [](config& c, std::string_view v) -> std::string {
-         auto n = parse_int<unsigned>(v);
-         if (!n || *n > 65535) return "expected an integer between 0 and 65535, got " + quoted(v);
-         c.server.port = static_cast<unsigned short>(*n);
-         return {};
-       }},
-      {"threads", "THREADS", "N", "worker threads (default: number of CPUs)", false,
-       [](config& c, std::string_view v) -> std::string {
-         auto n = parse_int<unsigned>(v);
-         if (!n || *n < 1 || *n > 256)
-           return "expected an integer between 1 and 256, got " + quoted(v);
-         c.server.threads = *n;
-         return {};
-       }},
-      {"log-level", "LOG_LEVEL", "LEVEL", "trace, debug, info, warn, error, critical or off", false,
-       [](config& c, std::string_view v) -> std::string {
-         static const std::vector<std::string_view> levels = {"trace", "debug",    "info", "warn",
-                                                              "error", "critical", "off"};
-         if (std::find(levels.begin(), levels.end(), v) == levels.end()) {
-           return "expected one of trace, debug, info, warn, error, critical, off, got " +
-                  quoted(v);
-         }
-         c.log_level = std::string(v);
-         return {};
-       }},
-      {"log-format", "LOG_FORMAT", "FORMAT", "text or json (one JSON object per line)", false,
-       [](config& c, std::string_view v) -> std::string {
-         if (v == "text") {
-           c.format = log_format::text;
-         } else if (v == "json") {
-           c.format = log_format::json;
-         } else {
-           return "expected text or json, got " + quoted(v);
-         }
-         return {};
-       }},
-      {"access-log", "ACCESS_LOG", "", "log every request (off by default)", true,
-       [](config& c, std::string_view v) -> std::string {
-         auto b = parse_bool(v);
-         if (!b) return "expected true or false, got " + quoted(v);
-         c.server.access_log = *b;
-         return {};
-       }},
-      {"drain-delay", "DRAIN_DELAY", "DURATION",
-       "after SIGTERM, keep serving (reporting down) this long before closing", false,
-       duration_setter(&config::drain_delay, milliseconds{0})},
-      {"shutdown-timeout", "SHUTDOWN_TIMEOUT", "DURATION",
-       "upper bound on the whole shutdown, drain delay included", false,
-       duration_setter(&config::shutdown_timeout, milliseconds{1})},
-      {"request-timeout", "REQUEST_TIMEOUT", "DURATION", "budget for receiving one whole request",
-       false, server_duration_setter(&http::server_options::request_timeout)},
-      {"idle-timeout", "IDLE_TIMEOUT", "DURATION",
-       "how long a keep-alive connection may wait for its next request", false,
-       server_duration_setter(&http::server_options::idle_timeout)},
-      {"write-timeout", "WRITE_TIMEOUT", "DURATION",
-       "budget for writing one batch of responses to a client", false,
-       server_duration_setter(&http::server_options::write_timeout)},
-      {"max-header-bytes", "MAX_HEADER_BYTES", "BYTES",
-       "largest request line plus header block (431 above it)", false,
-       size_setter(&http::server_options::max_header_bytes, 256, 1024 * 1024)},
-      {"max-target-bytes", "MAX_TARGET_BYTES", "BYTES", "longest request target (414 above it)",
-       false, size_setter(&http::server_options::max_target_bytes, 16, 1024 * 1024)},
-      {"max-connections", "MAX_CONNECTIONS", "N",
-       "open connections above which new ones are refused", false,
-       size_setter(&http::server_options::max_connections, 1, 10'000'000)},
-      {"config", "CONFIG_FILE", "PATH",
-       "JSON file declaring dependency checks (SIGHUP re-reads it)", false,
-       string_setter(&config::config_file)},
-      {"details-token", "DETAILS_TOKEN", "TOKEN", "bearer token required for /status?verbose=true",
-       false, string_setter(&config::details_token)},
-      {"metrics-token", "METRICS_TOKEN", "TOKEN", "bearer token required for /metrics", false,
-       string_setter(&config::metrics_token)},
+      {"--host", "HTTP_SERVER_HOST", "ADDR", "address to listen on (IPv4, IPv6 or a name)",
+       non_empty(), server_field<&server_options::host>},
+      {"--port", "HTTP_SERVER_PORT", "PORT", "TCP port; 0 picks a free one (the log says which)",
+       integer_between(0, 65535), server_field<&server_options::port>},
+      {"--threads", "THREADS", "N", "worker threads (default: number of CPUs)",
+       integer_between(1, 256), server_field<&server_options::threads>},
+      {"--log-level", "LOG_LEVEL", "LEVEL", "trace, debug, info, warn, error, critical or off",
+       log_level_name(), config_field<&config::log_level>},
+      {"--log-format", "LOG_FORMAT", "FORMAT", "text or json (one JSON object per line)",
+       log_format_name(), config_field<&config::format>},
+      {"--access-log", "ACCESS_LOG", "", "log every request (off by default)", switch_value(),
+       server_field<&server_options::access_log>},
+      {"--drain-delay", "DRAIN_DELAY", "DURATION",
+       "after SIGTERM, keep serving (reporting down) this long before closing",
+       duration_at_least(milliseconds{0}), config_field<&config::drain_delay>},
+      {"--shutdown-timeout", "SHUTDOWN_TIMEOUT", "DURATION",
+       "upper bound on the whole shutdown, drain delay included",
+       duration_at_least(milliseconds{1}), config_field<&config::shutdown_timeout>},
+      {"--request-timeout", "REQUEST_TIMEOUT", "DURATION", "budget for receiving one whole request",
+       positive_duration(), server_field<&server_options::request_timeout>},
+      {"--idle-timeout", "IDLE_TIMEOUT", "DURATION",
+       "how long a keep-alive connection may wait for its next request", positive_duration(),
+       server_field<&server_options::idle_timeout>},
+      {"--write-timeout", "WRITE_TIMEOUT", "DURATION",
+       "budget for writing one batch of responses to a client", positive_duration(),
+       server_field<&server_options::write_timeout>},
+      {"--max-header-bytes", "MAX_HEADER_BYTES", "BYTES",
+       "largest request line plus header block (431 above it)", integer_between(256, 1024 * 1024),
+       server_field<&server_options::max_header_bytes>},
+      {"--max-target-bytes", "MAX_TARGET_BYTES", "BYTES", "longest request target (414 above it)",
+       integer_between(16, 1024 * 1024), server_field<&server_options::max_target_bytes>},
+      {"--max-connections", "MAX_CONNECTIONS", "N",
+       "open connections above which new ones are refused", integer_between(1, 10'000'000),
+       server_field<&server_options::max_connections>},
+      {"--config", "CONFIG_FILE", "PATH",
+       "JSON file declaring dependency checks (SIGHUP re-reads it)", non_empty(),
+       config_field<&config::config_file>},
+      {"--details-token", "DETAILS_TOKEN", "TOKEN",
+       "bearer token required for /status?verbose=true", non_empty(),
+       config_field<&config::details_token>},
+      {"--metrics-token", "METRICS_TOKEN", "TOKEN", "bearer token required for /metrics",
+       non_empty(), config_field<&config::metrics_token>},
   };
   return table;
 }
 
-const flag* find_flag(std::string_view name) {
-  for (const auto& f : flags()) {
-    if (f.name == name) return &f;
-  }
-  return nullptr;
-}
-
 }  // namespace
+
+command_line read_command_line(CLI::App& app, const std::vector<std::string>& args) {
+  using action = parse_result::action;
+  // CLI11's own help flag is acted on only after every value has been
+  // checked; ours answers as soon as it is read, so a bad value elsewhere
+  // does not hide the help.
+  app.set_help_flag();
+  app.add_flag_callback("-h,--help", [] { throw CLI::CallForHelp(); });
+  for (CLI::Option* opt : app.get_options()) {
+    opt->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    if (opt->check_name("--help") || opt == app.get_version_ptr()) opt->trigger_on_parse();
+  }
+  // Reported below in our words, naming the first.
+  app.allow_extras();
+
+  // CLI11 reads `--name=` as `--name` and takes the next argument as its
+  // value (`--details-token= --access-log` would make "--access-log" the
+  // token); passed as an empty value, the flag's validator rejects it by name.
+  std::vector<std::string> reversed;  // CLI11 consumes its arguments from the back
+  reversed.reserve(args.size());
+  for (auto it = args.rbegin(); it != args.rend(); ++it) {
+    const std::string& arg = *it;
+    if (arg.size() < 4 || !arg.starts_with("--") || arg.find('=') != arg.size() - 1) {
+      reversed.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(0, arg.size() - 1);
+    const CLI::Option* opt = app.get_option_no_throw(name);
+    if (opt != nullptr && opt->get_items_expected_max() == 0) {
+      // A switch has no value to pass empty (CLI11 would read it as on).
+      return {action::error, name + ": expected true or false, got ''"};
+    }
+    reversed.emplace_back();
+    reversed.push_back(std::move(name));
+  }
+
+  try {
+    app.parse(std::move(reversed));
+  } catch (const CLI::CallForHelp&) {
+    return {action::help, {}};
+  } catch (const CLI::CallForVersion&) {
+    return {action::version, {}};
+  } catch (const CLI::ArgumentMismatch& e) {
+    // A flag that takes a value came last: CLI11's message opens with its name.
+    const std::string what = e.what();
+    return {action::error, what.substr(0, what.find(':')) + ": missing value"};
+  } catch (const CLI::ParseError& e) {
+    // A validator's refusal, already "--flag: problem".
+    return {action::error, e.what()};
+  }
+
+  if (const auto extra = app.remaining(); !extra.empty()) {
+    const std::string& first = extra.front();
+    if (first.starts_with("--")) {
+      return {action::error, "unknown flag " + first.substr(0, first.find('=')) + " (see --help)"};
+    }
+    return {action::error, "unexpected argument " + single_quoted(first)};
+  }
+  return {};
+}
 
 std::string load_config_file(config& cfg) {
   if (cfg.config_file.empty()) return {};
@@ -203,7 +271,7 @@ std::string usage() {
          "\n"
          "Flags:\n";
   for (const auto& f : flags()) {
-    std::string left = "  --" + std::string(f.name);
+    std::string left = "  " + std::string(f.name);
     if (!f.value_hint.empty()) left += " " + std::string(f.value_hint);
     if (left.size() < 30) left.resize(30, ' ');
     out << left << f.help;
@@ -222,7 +290,8 @@ std::string usage() {
 
 parse_result parse_config(const std::vector<std::string>& args, const env_lookup& env) {
   parse_result result;
-  result.cfg.server.threads = std::max(1u, std::thread::hardware_concurrency());
+  config& c = result.cfg;
+  c.server.threads = std::max(1u, std::thread::hardware_concurrency());
   const auto fail = [&](std::string message) {
     result.what = parse_result::action::error;
     result.message = std::move(message);
@@ -230,72 +299,46 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
   };
 
   if (env) {
-    if (const char* v = env("CURRENT_VERSION"); v != nullptr && *v != '\0') result.cfg.version = v;
-    if (const char* v = env("COMMIT_HASH"); v != nullptr && *v != '\0') result.cfg.commit_hash = v;
+    if (const char* v = env("CURRENT_VERSION"); v != nullptr && *v != '\0') c.version = v;
+    if (const char* v = env("COMMIT_HASH"); v != nullptr && *v != '\0') c.commit_hash = v;
   }
 
-  // Read the command line first: --help and --version win over anything,
-  // and a flag replaces its environment variable (even a malformed one).
-  std::vector<std::pair<const flag*, std::string>> given;
+  CLI::App app;
   bool print_config = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view arg = args[i];
-    if (arg == "--print-config") {
-      print_config = true;
-      continue;
-    }
-    if (arg == "--help" || arg == "-h") {
-      result.what = parse_result::action::help;
-      return result;
-    }
-    if (arg == "--version") {
-      result.what = parse_result::action::version;
-      return result;
-    }
-    if (arg.substr(0, 2) != "--") return fail("unexpected argument " + quoted(arg));
-    arg.remove_prefix(2);
-    std::optional<std::string_view> value;
-    if (const auto eq = arg.find('='); eq != std::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    const flag* f = find_flag(arg);
-    if (f == nullptr) return fail("unknown flag --" + std::string(arg) + " (see --help)");
-    if (!value) {
-      if (f->is_switch) {
-        value = "true";
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return fail("--" + std::string(f->name) + ": missing value");
-      }
-    }
-    given.emplace_back(f, std::string(*value));
+  app.add_flag("--print-config", print_config);
+  app.set_version_flag("--version", std::string(BADGES_HEALTH_VERSION));
+  std::vector<CLI::Option*> options;
+  for (const flag& f : flags()) {
+    options.push_back(f.bind(app, std::string(f.name), c)->transform(f.validator));
+  }
+  // --help and --version win over anything, even a malformed variable.
+  if (command_line read = read_command_line(app, args); read.what != parse_result::action::run) {
+    result.what = read.what;
+    result.message = std::move(read.message);
+    return result;
   }
 
-  for (const auto& f : flags()) {
-    if (f.env.empty() || !env) continue;
-    const bool overridden =
-        std::any_of(given.begin(), given.end(), [&](const auto& g) { return g.first == &f; });
-    const char* value = overridden ? nullptr : env(std::string(f.env).c_str());
+  // A variable stands in for a flag not given; a given flag replaces it,
+  // even a malformed one.
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const flag& f = flags()[i];
+    if (f.env.empty() || !env || options[i]->count() > 0) continue;
+    const char* value = env(std::string(f.env).c_str());
     if (value == nullptr) continue;
-    if (auto err = f.set(result.cfg, value); !err.empty()) {
-      return fail(std::string(f.env) + " (environment): " + err);
-    }
-  }
-  for (const auto& [f, value] : given) {
-    if (auto err = f->set(result.cfg, value); !err.empty()) {
-      return fail("--" + std::string(f->name) + ": " + err);
+    const std::string label = std::string(f.env) + " (environment): ";
+    if (auto err = f.validator(std::string(value)); !err.empty()) return fail(label + err);
+    try {
+      options[i]->add_result(value);
+      options[i]->run_callback();
+    } catch (const CLI::Error& e) {
+      return fail(label + e.what());
     }
   }
 
-  config& c = result.cfg;
   // A lowered header limit bounds the default target limit; a target limit
-  // the operator set above the header limit is a contradiction.
-  const bool target_set =
-      std::any_of(given.begin(), given.end(),
-                  [](const auto& g) { return g.first->name == "max-target-bytes"; }) ||
-      (env && env("MAX_TARGET_BYTES") != nullptr);
+  // the operator set (by flag or variable: both are results of the option)
+  // above the header limit is a contradiction.
+  const bool target_set = app.get_option("--max-target-bytes")->count() > 0;
   if (!target_set)
     c.server.max_target_bytes = std::min(c.server.max_target_bytes, c.server.max_header_bytes);
   if (c.server.max_target_bytes > c.server.max_header_bytes) {

@@ -2,6 +2,7 @@
 // use, bounded by a timeout.
 #include "badges_health/app/probe_command.hpp"
 
+#include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <iostream>
@@ -17,37 +18,31 @@ int run_probe_command(const std::vector<std::string>& args, const env_lookup& en
                     (port_env != nullptr && *port_env != '\0' ? port_env : "8080") + "/status";
   std::chrono::milliseconds timeout{2'000};
 
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    std::string value;
-    if (const auto eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name.resize(eq);
-    } else if (name == "--help" || name == "-h") {
+  CLI::App app;
+  app.add_option("--url", url);
+  // Rewritten as a number of milliseconds, which CLI11 converts.
+  app.add_option<std::chrono::milliseconds, std::chrono::milliseconds::rep>("--timeout", timeout)
+      ->transform(CLI::Validator(
+          [](std::string& v) -> std::string {
+            const auto d = parse_duration(v);
+            if (!d || d->count() <= 0) {
+              return "expected a duration such as 2s or 500ms, got '" + v + "'";
+            }
+            v = std::to_string(d->count());
+            return {};
+          },
+          "DURATION"));
+  switch (const command_line read = read_command_line(app, args); read.what) {
+    case parse_result::action::help:
       std::cout << "Usage: badges-health probe [--url URL] [--timeout DURATION]\n"
                    "GETs URL (default http://127.0.0.1:$HTTP_SERVER_PORT/status, port 8080)\n"
                    "and exits 0 when the answer is 200, 1 otherwise.\n";
       return 0;
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      std::cerr << "probe: " << name << ": missing value\n";
+    case parse_result::action::run:
+      break;
+    default:
+      std::cerr << "probe: " << read.message << "\n";
       return 2;
-    }
-    if (name == "--url") {
-      url = value;
-    } else if (name == "--timeout") {
-      const auto d = parse_duration(value);
-      if (!d || d->count() <= 0) {
-        std::cerr << "probe: --timeout: expected a duration such as 2s or 500ms, got '" << value
-                  << "'\n";
-        return 2;
-      }
-      timeout = *d;
-    } else {
-      std::cerr << "probe: unknown flag " << name << "\n";
-      return 2;
-    }
   }
 
   health::check_spec spec;

@@ -74,5 +74,17 @@ TEST(ProbeCommandFailures, BadArgumentsExitTwo) {
   EXPECT_EQ(run_binary({"probe", "--bogus", "1"}).exit_code, 2);
 }
 
+TEST(ProbeCommandFailures, BadArgumentIsOneLineNamingTheFlag) {
+  const auto r = run_binary({"probe", "--timeout=soon"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "probe: --timeout: expected a duration such as 2s or 500ms, got 'soon'\n");
+}
+
+TEST(ProbeCommandFailures, HelpExitsZero) {
+  const auto r = run_binary({"probe", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--timeout DURATION"));
+}
+
 }  // namespace
 }  // namespace badges_health::test

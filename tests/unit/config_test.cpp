@@ -186,6 +186,51 @@ TEST(parse_config, access_log_is_a_switch) {
   EXPECT_FALSE(off.cfg.server.access_log);
 }
 
+TEST(parse_config, help_wins_over_a_bad_value_anywhere) {
+  EXPECT_EQ(parse({"--port", "abc", "--help"}).what, action::help);
+  EXPECT_EQ(parse({"--colour", "--help"}).what, action::help);
+  EXPECT_EQ(parse({"--version"}, {{"HTTP_SERVER_PORT", "abc"}}).what, action::version);
+}
+
+TEST(parse_config, last_of_a_repeated_flag_wins) {
+  const parse_result r = parse({"--port=1", "--port", "2", "--access-log", "--access-log=off"});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  EXPECT_EQ(r.cfg.server.port, 2);
+  EXPECT_FALSE(r.cfg.server.access_log);
+}
+
+TEST(parse_config, empty_equals_value_does_not_take_the_next_argument) {
+  // Read as "--details-token" followed by its value, the token would
+  // silently become "--access-log".
+  const parse_result r = parse({"--details-token=", "--access-log"});
+  EXPECT_EQ(r.what, action::error);
+  EXPECT_EQ(r.message, "--details-token: must not be empty");
+}
+
+TEST(parse_config, empty_equals_value_of_a_switch_is_an_error) {
+  const parse_result r = parse({"--access-log="});
+  EXPECT_EQ(r.what, action::error);
+  EXPECT_TRUE(starts_with(r.message, "--access-log: ")) << r.message;
+}
+
+TEST(parse_config, integers_are_decimal) {
+  const parse_result leading_zero = parse({"--port=010"});
+  ASSERT_EQ(leading_zero.what, action::run) << leading_zero.message;
+  EXPECT_EQ(leading_zero.cfg.server.port, 10);
+  EXPECT_EQ(parse({"--port=0x10"}).what, action::error);
+  EXPECT_EQ(parse({"--threads=+2"}).what, action::error);
+}
+
+TEST(parse_config, error_messages_use_our_words) {
+  EXPECT_EQ(parse({"--port=http"}).message,
+            "--port: expected an integer between 0 and 65535, got 'http'");
+  EXPECT_EQ(parse({"--colour=blue"}).message, "unknown flag --colour (see --help)");
+  EXPECT_EQ(parse({"serve"}).message, "unexpected argument 'serve'");
+  EXPECT_EQ(parse({"--idle-timeout"}).message, "--idle-timeout: missing value");
+  EXPECT_EQ(parse({"--shutdown-timeout=0"}).message,
+            "--shutdown-timeout: must be at least 1ms, got '0'");
+}
+
 // --- happy path of every flag -----------------------------------------------
 
 TEST(parse_config, every_flag_sets_its_field) {
@@ -393,6 +438,18 @@ TEST(parse_config, bad_environment_duration_names_the_variable) {
   EXPECT_TRUE(starts_with(r.message, "IDLE_TIMEOUT (environment): ")) << r.message;
 }
 
+TEST(parse_config, flag_replaces_a_malformed_variable) {
+  const parse_result r = parse({"--port=9200"}, {{"HTTP_SERVER_PORT", "eighty"}});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  EXPECT_EQ(r.cfg.server.port, 9200);
+}
+
+TEST(parse_config, bad_environment_switch_names_the_variable) {
+  const parse_result r = parse({}, {{"ACCESS_LOG", "maybe"}});
+  EXPECT_EQ(r.what, action::error);
+  EXPECT_EQ(r.message, "ACCESS_LOG (environment): expected true or false, got 'maybe'");
+}
+
 // --- cross checks -----------------------------------------------------------
 
 TEST(parse_config, target_limit_above_header_limit_names_max_target_bytes) {
@@ -405,6 +462,12 @@ TEST(parse_config, header_limit_below_default_target_limit_lowers_the_target_lim
   const parse_result r = parse({"--max-header-bytes=1024"});
   EXPECT_EQ(r.what, action::run) << r.message;
   EXPECT_EQ(r.cfg.server.max_target_bytes, 1024u);
+}
+
+TEST(parse_config, target_limit_from_the_environment_counts_as_set) {
+  const parse_result r = parse({"--max-header-bytes=1024"}, {{"MAX_TARGET_BYTES", "2048"}});
+  EXPECT_EQ(r.what, action::error);
+  EXPECT_TRUE(starts_with(r.message, "--max-target-bytes: ")) << r.message;
 }
 
 TEST(parse_config, target_limit_equal_to_header_limit_is_accepted) {

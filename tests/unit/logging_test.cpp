@@ -76,6 +76,38 @@ TEST(json_formatter, invalid_utf8_in_message_still_gives_valid_json) {
   EXPECT_NE(msg.find(" HTTP/1.1 404"), std::string::npos) << msg;
 }
 
+TEST(json_formatter, fields_come_in_the_order_time_level_msg) {
+  const std::string line = format_line(spdlog::level::info, "x");
+  EXPECT_EQ(line, R"({"time":"2024-02-29T00:00:00.123Z","level":"info","msg":"x"})"
+                  "\n");
+}
+
+TEST(json_formatter, invalid_utf8_becomes_the_replacement_character) {
+  const auto j = nlohmann::json::parse(format_line(spdlog::level::info,
+                                                   "a\xff"
+                                                   "b"));
+  EXPECT_EQ(j.at("msg").get<std::string>(),
+            "a\xef\xbf\xbd"
+            "b");
+}
+
+TEST(json_formatter, one_formatter_formats_many_lines_independently) {
+  const auto formatter = make_json_formatter();
+  const auto line = [&](spdlog::level::level_enum level, std::string_view payload) {
+    const spdlog::details::log_msg msg(spdlog::log_clock::time_point{milliseconds{0}},
+                                       spdlog::source_loc{}, "test", level,
+                                       spdlog::string_view_t(payload.data(), payload.size()));
+    spdlog::memory_buf_t buf;
+    formatter->format(msg, buf);
+    return nlohmann::json::parse(std::string(buf.data(), buf.size()));
+  };
+  EXPECT_EQ(line(spdlog::level::warn, "a much longer first message").at("msg"),
+            "a much longer first message");
+  const auto second = line(spdlog::level::info, "short");
+  EXPECT_EQ(second.at("msg"), "short");
+  EXPECT_EQ(second.at("level"), "info");
+}
+
 TEST(json_formatter, empty_message_is_valid_json) {
   const auto j = nlohmann::json::parse(format_line(spdlog::level::err, ""));
   EXPECT_EQ(j.at("msg"), "");

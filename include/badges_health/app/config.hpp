@@ -10,8 +10,12 @@
 #include <vector>
 
 #include "badges_health/health/check_spec.hpp"
-#include "badges_health/util/duration.hpp"
 #include "badges_health/http/server_options.hpp"
+#include "badges_health/util/duration.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace badges_health::app {
 
@@ -50,6 +54,20 @@ using env_lookup = std::function<const char*(const char*)>;
 
 /// Parses `args` (without the program name). Flags win over environment.
 parse_result parse_config(const std::vector<std::string>& args, const env_lookup& env);
+
+/// What a command line read by CLI11 asks for: run (the options are set),
+/// help, version, or error with one line naming the flag and the problem.
+struct command_line {
+  parse_result::action what = parse_result::action::run;
+  std::string message;
+};
+
+/// Reads `args` (without the program name) into the options of `app`, as
+/// every badges-health command line reads: -h/--help (and --version, if
+/// `app` has one) answer as soon as they are read, the last of a repeated
+/// flag wins, `--flag=` is an empty value, and an unknown flag or a stray
+/// argument is an error.
+command_line read_command_line(CLI::App& app, const std::vector<std::string>& args);
 
 /// Loads cfg.config_file into cfg.checks. Returns an error message naming
 /// the file and field, or an empty string.
