@@ -97,8 +97,7 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
 http::handler make_status_handler(const health::status_source& source, service_info info,
                                   std::string details_token) {
   return [&source, info = std::move(info),
-          token = std::move(details_token)](
-             const http::request_view& req) -> http::handler_result {
+          token = std::move(details_token)](const http::request_view& req) -> http::handler_result {
     const auto verbose_flag = verbose_requested(req);
     if (!verbose_flag) {
       return http::http_error::invalid_parameter("verbose must be true, false, 1 or 0");
@@ -149,14 +148,15 @@ http::handler make_index_handler(std::string version, const http::router& routes
   // Read from the table at each request (workers share this handler, and
   // the table is complete only once every route is registered); "/" is
   // not a probe path, so the few microseconds do not matter.
-  return [version = std::move(version), &routes](const http::request_view&) -> http::handler_result {
-    http::response res;
-    res.body = ordered_json{{"service", "badges-health"},
-                            {"version", version},
-                            {"endpoints", routes.paths()}}
-                   .dump();
-    return res;
-  };
+  return
+      [version = std::move(version), &routes](const http::request_view&) -> http::handler_result {
+        http::response res;
+        res.body =
+            ordered_json{
+                {"service", "badges-health"}, {"version", version}, {"endpoints", routes.paths()}}
+                .dump();
+        return res;
+      };
 }
 
 http::handler make_openapi_handler() {

@@ -3,9 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "badges_health/util/duration.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/probe.hpp"
+#include "badges_health/util/duration.hpp"
 
 namespace badges_health::health {
 

@@ -1,5 +1,5 @@
 // Asynchronous resolve-and-connect shared by the tcp and http checks.
-#include "badges_health/health/connector.hpp"
+#include "connector.hpp"
 
 #include <boost/asio/connect.hpp>
 

@@ -1,5 +1,5 @@
 // Connect, GET, and judge the answer for the http check.
-#include "badges_health/health/http_probe.hpp"
+#include "http_probe.hpp"
 
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>

@@ -11,8 +11,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <optional>
 
-#include "badges_health/health/connector.hpp"
 #include "badges_health/health/probe.hpp"
+#include "connector.hpp"
 
 namespace badges_health::health {
 

@@ -1,5 +1,5 @@
 // file and disk checks, and the probe factory.
-#include "badges_health/health/local_probes.hpp"
+#include "local_probes.hpp"
 
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "badges_health/health/http_probe.hpp"
-#include "badges_health/health/tcp_probe.hpp"
+#include "http_probe.hpp"
+#include "tcp_probe.hpp"
 
 namespace badges_health::health {
 

@@ -1,5 +1,5 @@
 // The tcp check: a connection established is a pass.
-#include "badges_health/health/tcp_probe.hpp"
+#include "tcp_probe.hpp"
 
 namespace badges_health::health {
 

@@ -2,8 +2,8 @@
 // host name is resolved asynchronously on every attempt.
 #pragma once
 
-#include "badges_health/health/connector.hpp"
 #include "badges_health/health/probe.hpp"
+#include "connector.hpp"
 
 namespace badges_health::health {
 

@@ -44,8 +44,8 @@ request_metrics::request_metrics(std::size_t routes)
 
 request_metrics::~request_metrics() = default;
 
-void request_metrics::record(std::optional<std::size_t> matched, boost::beast::http::verb method, unsigned status,
-                             std::chrono::nanoseconds took) noexcept {
+void request_metrics::record(std::optional<std::size_t> matched, boost::beast::http::verb method,
+                             unsigned status, std::chrono::nanoseconds took) noexcept {
   // Requests that matched no route share the last slot ("other").
   const std::size_t route = matched && *matched < routes_ - 1 ? *matched : routes_ - 1;
   auto& c = cells_[route];

@@ -3,8 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/beast/http/error.hpp>
 #include <algorithm>
+#include <boost/beast/http/error.hpp>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -112,7 +112,8 @@ std::size_t request_processor::parse(std::string_view data, bool draining) {
         reject(http_error::version_not_supported());
         break;
       }
-      if (version && version->minor > 1) pos = start + parse_as_http11(data.substr(start), *version, ec);
+      if (version && version->minor > 1)
+        pos = start + parse_as_http11(data.substr(start), *version, ec);
     }
     if (ec == bhttp::error::need_more) break;
     if (ec) {
@@ -167,13 +168,14 @@ void request_processor::answer_current(bool draining) {
   if (auto bad_host = check_host(req)) return reject(*bad_host);
 
   const auto started = std::chrono::steady_clock::now();
-  answer a = middleware_.handle(req.method(), req.method_string(), req.target(), req.version(), &req);
+  answer a =
+      middleware_.handle(req.method(), req.method_string(), req.target(), req.version(), &req);
   const bool client_keep_alive = req.keep_alive();
   const bool keep_alive = client_keep_alive && !a.res.close && !draining;
-  write_response(a.res,
-                 write_options{req.method() == bhttp::verb::head, keep_alive,
-                               std::min(req.version(), 11u)},
-                 out_);
+  write_response(
+      a.res,
+      write_options{req.method() == bhttp::verb::head, keep_alive, std::min(req.version(), 11u)},
+      out_);
   record(a.route, static_cast<unsigned>(a.res.status), std::chrono::steady_clock::now() - started);
   ++queued_;
   first_request_ = false;
@@ -253,7 +255,8 @@ void request_processor::reject_parse_error(beast::error_code ec, std::string_vie
   }
   if (ec == bhttp::error::bad_transfer_encoding) return reject(http_error::body_not_allowed());
   if (has_bare_lf(data)) {
-    return reject(http_error::bad_request("malformed request: line endings must be CRLF, not a bare LF"));
+    return reject(
+        http_error::bad_request("malformed request: line endings must be CRLF, not a bare LF"));
   }
   const auto what = describe(ec);
   reject(http_error::bad_request("malformed request: " +

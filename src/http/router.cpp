@@ -73,8 +73,7 @@ routed router::dispatch(const request_view& req) const {
     }
   }
   try {
-    return std::visit([&](auto&& result) { return routed{index, std::move(result)}; },
-                      r.get(req));
+    return std::visit([&](auto&& result) { return routed{index, std::move(result)}; }, r.get(req));
   } catch (...) {
     return {index, handler_fault{std::current_exception()}};
   }

@@ -98,8 +98,9 @@ void session::read_some() {
   // Speculative: Asio tries the read at once unless the last one came back
   // short, and only then waits for the socket.
   socket_.async_read_some(asio::buffer(buffer_),
-                          [self = shared_from_this()](boost::system::error_code ec,
-                                                      std::size_t n) { self->on_read(ec, n); });
+                          [self = shared_from_this()](boost::system::error_code ec, std::size_t n) {
+                            self->on_read(ec, n);
+                          });
 }
 
 void session::on_read(boost::system::error_code ec, std::size_t n) {

@@ -13,8 +13,8 @@
 #include <memory>
 #include <vector>
 
-#include "connection_context.hpp"
 #include "badges_health/http/request_processor.hpp"
+#include "connection_context.hpp"
 
 namespace badges_health::http {
 

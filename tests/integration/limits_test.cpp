@@ -94,8 +94,8 @@ TEST_F(DefaultLimits, GarbageRequestLineAnswers400BadRequest) {
 }
 
 TEST_F(DefaultLimits, OtherMajorHttpVersionsAnswer505) {
-  for (const char* line : {"GET /status HTTP/9.9\r\n", "GET /status HTTP/2.0\r\n",
-                           "GET /status HTTP/0.9\r\n"}) {
+  for (const char* line :
+       {"GET /status HTTP/9.9\r\n", "GET /status HTTP/2.0\r\n", "GET /status HTTP/0.9\r\n"}) {
     SCOPED_TRACE(line);
     expect_rejected(server_.port(), std::string(line) + "Host: localhost\r\n\r\n", 505,
                     "HTTP_VERSION_NOT_SUPPORTED");

@@ -1,4 +1,5 @@
-// Unit tests for the toISOString-style timestamps and HTTP dates. Instants are built from fixed epoch offsets.
+// Unit tests for the toISOString-style timestamps and HTTP dates. Instants are built from fixed
+// epoch offsets.
 #include "badges_health/util/timestamp.hpp"
 
 #include <gtest/gtest.h>
