@@ -52,7 +52,10 @@ def parse_duration(text):
     return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
 
 
-SCENARIOS = ("startup", "keepalive", "pipeline", "idle", "close")
+# In report order: the four loads whose CPU per request is the headline
+# (keep-alive, pipelined, a connection per request, one sequential
+# connection) come first after the start, then the idle connections.
+SCENARIOS = ("startup", "keepalive", "pipeline", "close", "sequential", "idle")
 
 
 def parse_args(argv):
@@ -66,7 +69,11 @@ def parse_args(argv):
                         help="wrk warm-up per server per scenario (default 2s; quick 1s)")
     parser.add_argument("--starts", type=int,
                         help="exec-to-first-200 samples per server (default 7; quick 5)")
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=64,
+                        help="wrk connections for keepalive and pipeline (default 64)")
+    parser.add_argument("--close-connections", type=int, default=16,
+                        help="wrk connections at once in close, each request on a new "
+                             "connection with Connection: close (default 16)")
     parser.add_argument("--pipeline-depth", type=int, default=16)
     parser.add_argument("--idle-connections", type=int, default=10000)
     parser.add_argument("--probe-connections", type=int, default=4,
@@ -87,12 +94,18 @@ def parse_args(argv):
     args.duration = args.duration or (3 if quick else 10)
     args.warmup = args.warmup if args.warmup is not None else (1 if quick else 2)
     args.starts = args.starts or (5 if quick else 7)
-    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    unknown = set(args.scenarios) - set(SCENARIOS)
+    wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
+    unknown = wanted - set(SCENARIOS)
     if unknown:
-        parser.error(f"--scenarios: unknown {', '.join(sorted(unknown))}")
+        parser.error(f"--scenarios: unknown {', '.join(sorted(unknown))} "
+                     f"(have {','.join(SCENARIOS)})")
+    if not wanted:
+        parser.error("--scenarios: none given")
+    args.scenarios = [s for s in SCENARIOS if s in wanted]  # always in report order
     if args.rounds < 1 or args.starts < 1 or args.duration < 1:
         parser.error("--rounds, --starts and --duration must be at least 1")
+    if args.connections < 1 or args.close_connections < 1:
+        parser.error("--connections and --close-connections must be at least 1")
     if "idle" in args.scenarios and args.duration > IDLE_ROUND_LIMIT_S - 10:
         parser.error(f"--duration: the idle scenario needs rounds under "
                      f"{IDLE_ROUND_LIMIT_S - 10}s (servers drop idle connections at 75s)")
@@ -387,9 +400,13 @@ class Bench:
                     key, f"{args.pipeline_depth}-deep pipelining on {args.connections} connections",
                     Load(args.connections, PIPELINE_LUA, [args.pipeline_depth]))
             elif key == "close":
-                self.load_scenario(key, f"new connection per request ({args.connections} at once)",
-                                   Load(args.connections, REPORT_LUA,
-                                        headers=["Connection: close"]))
+                self.load_scenario(
+                    key, f"a new connection per request, Connection: close "
+                         f"({args.close_connections} at once)",
+                    Load(args.close_connections, REPORT_LUA, headers=["Connection: close"]))
+            elif key == "sequential":
+                self.load_scenario(key, "one keep-alive connection, one request after another",
+                                   Load(1, REPORT_LUA))
             elif key == "idle":
                 self.idle_scenario()
 
@@ -428,9 +445,46 @@ class Row:
 OTHER_WORK = "other processes on the server's CPU"
 
 
+def cpu_target(label):
+    """CPU per request at `label` ≤ 1.0× nginx: the target of every headline load."""
+    return (f"CPU per request at {label} ≤ 1.0× nginx", lambda b, x, r: r <= 1.0)
+
+
+def load_rows(label, p50_label="p50 latency", p99_label="p99 latency", rps_target=None,
+              p99_target=None, extra=()):
+    """The rows every wrk scenario has; server CPU per request is the
+    headline and carries the ≤ 1.0× nginx target."""
+    return [
+        Row(label, "requests/s", "rps", "req/s", target=rps_target),
+        Row(label, p50_label, "p50_ms", "ms"),
+        Row(label, p99_label, "p99_ms", "ms", target=p99_target),
+        Row(label, "server CPU per request", "cpu_us_per_req", "us", target=cpu_target(label)),
+        *extra,
+        Row(label, "server CPU busy", "server_cpu_pct", "%"),
+        Row(label, "wrk CPU busy", "client_cpu_pct", "%"),
+        Row(label, OTHER_WORK, "other_cpu_pct", "%"),
+        Row(label, "errors (all rounds)", "errors", "", combine=sum),
+    ]
+
+
+# Scenario keys whose rows open with requests/s, p50, p99 and CPU per
+# request: the headline summary at the top of the report.
+HEADLINE = ("keepalive", "pipeline", "close", "sequential")
+
+
+def scenario_label(args, key):
+    return {
+        "keepalive": f"{args.connections} keep-alive",
+        "pipeline": f"{args.pipeline_depth}-deep pipelined",
+        "close": f"connection per request ({args.close_connections} at once)",
+        "sequential": "one sequential connection",
+    }[key]
+
+
 def rows_for(args):
-    c, d = args.connections, args.pipeline_depth
+    d = args.pipeline_depth
     n = f"{args.idle_connections:,}"
+    keepalive = scenario_label(args, "keepalive")
     return {
         "startup": [
             Row("start", "exec to first 200 (median of starts)", "first_200_ms", "ms",
@@ -439,40 +493,16 @@ def rows_for(args):
                 target=("idle RSS ≤ 8 MiB", lambda b, x, r: b <= 8.0)),
             Row("start", "idle PSS after start", "pss_idle_mib", "MiB"),
         ],
-        "keepalive": [
-            Row(f"{c} keep-alive", "requests/s", "rps", "req/s"),
-            Row(f"{c} keep-alive", "p50 latency", "p50_ms", "ms"),
-            Row(f"{c} keep-alive", "p99 latency", "p99_ms", "ms",
-                target=("p99 at keep-alive ≤ nginx", lambda b, x, r: r <= 1.0)),
-            Row(f"{c} keep-alive", "server CPU per request", "cpu_us_per_req", "us",
-                target=("CPU per request at keep-alive ≤ 1.0× nginx", lambda b, x, r: r <= 1.0)),
-            Row(f"{c} keep-alive", "RSS under load (peak)", "rss_peak_mib", "MiB"),
-            Row(f"{c} keep-alive", "server CPU busy", "server_cpu_pct", "%"),
-            Row(f"{c} keep-alive", "wrk CPU busy", "client_cpu_pct", "%"),
-            Row(f"{c} keep-alive", OTHER_WORK, "other_cpu_pct", "%"),
-            Row(f"{c} keep-alive", "errors (all rounds)", "errors", "", combine=sum),
-        ],
-        "pipeline": [
-            Row(f"{d}-deep pipelined", "requests/s", "rps", "req/s",
-                target=("pipelined req/s ≥ nginx", lambda b, x, r: r >= 1.0)),
-            Row(f"{d}-deep pipelined", f"p50 latency per batch of {d}", "p50_ms", "ms"),
-            Row(f"{d}-deep pipelined", f"p99 latency per batch of {d}", "p99_ms", "ms"),
-            Row(f"{d}-deep pipelined", "server CPU per request", "cpu_us_per_req", "us"),
-            Row(f"{d}-deep pipelined", "server CPU busy", "server_cpu_pct", "%"),
-            Row(f"{d}-deep pipelined", "wrk CPU busy", "client_cpu_pct", "%"),
-            Row(f"{d}-deep pipelined", OTHER_WORK, "other_cpu_pct", "%"),
-            Row(f"{d}-deep pipelined", "errors (all rounds)", "errors", "", combine=sum),
-        ],
-        "close": [
-            Row("connection per request", "requests/s", "rps", "req/s"),
-            Row("connection per request", "p50 latency", "p50_ms", "ms"),
-            Row("connection per request", "p99 latency", "p99_ms", "ms"),
-            Row("connection per request", "server CPU per request", "cpu_us_per_req", "us"),
-            Row("connection per request", "server CPU busy", "server_cpu_pct", "%"),
-            Row("connection per request", "wrk CPU busy", "client_cpu_pct", "%"),
-            Row("connection per request", OTHER_WORK, "other_cpu_pct", "%"),
-            Row("connection per request", "errors (all rounds)", "errors", "", combine=sum),
-        ],
+        "keepalive": load_rows(
+            keepalive,
+            p99_target=("p99 at keep-alive ≤ nginx", lambda b, x, r: r <= 1.0),
+            extra=[Row(keepalive, "RSS under load (peak)", "rss_peak_mib", "MiB")]),
+        "pipeline": load_rows(
+            scenario_label(args, "pipeline"),
+            p50_label=f"p50 latency per batch of {d}", p99_label=f"p99 latency per batch of {d}",
+            rps_target=("pipelined req/s ≥ nginx", lambda b, x, r: r >= 1.0)),
+        "close": load_rows(scenario_label(args, "close")),
+        "sequential": load_rows(scenario_label(args, "sequential")),
         "idle": [
             Row(f"{n} idle", f"RSS with {n} idle connections", "rss_idle_conns_mib", "MiB",
                 target=(f"RSS with {n} idle connections ≤ 64 MiB", lambda b, x, r: b <= 64.0)),
@@ -503,6 +533,41 @@ def contention_notes(bench, all_rows):
                          f"{statistics.median(values):.0f} % of the server's CPU during the runs; "
                          "treat req/s and latencies there as noisy.**")
     return ["", "## Noise", ""] + notes if notes else []
+
+
+def headline_table(bench):
+    """One line per headline load: CPU per request against nginx, then
+    requests/s and p99 of each server."""
+    args = bench.args
+    lines = []
+    for key in args.scenarios:
+        if key not in HEADLINE:
+            continue
+        samples = bench.samples.get(key, {})
+        medians = {}
+        for metric in ("cpu_us_per_req", "rps", "p99_ms"):
+            per_server = samples.get(metric, {})
+            if BADGES not in per_server or NGINX not in per_server:
+                break
+            medians[metric] = (statistics.median(per_server[BADGES]),
+                               statistics.median(per_server[NGINX]))
+        else:
+            label = scenario_label(args, key)
+            (cb, cx), (rb, rx), (pb, px) = (medians[m] for m in ("cpu_us_per_req", "rps",
+                                                                  "p99_ms"))
+            ratio = cb / cx if cx else float("nan")
+            description, passes = cpu_target(label)
+            verdict = "PASS" if cx and passes(cb, cx, ratio) else "FAIL"
+            lines.append(f"| {label} | {fmt_number(cb, 'us')} | {fmt_number(cx, 'us')} | "
+                         f"{ratio:.2f}× | {fmt_number(rb, 'req/s')} | {fmt_number(rx, 'req/s')} | "
+                         f"{fmt_number(pb, 'ms')} | {fmt_number(px, 'ms')} | "
+                         f"≤ 1.0× nginx: **{verdict}** |")
+    if not lines:
+        return []
+    return ["", "## Headline: server CPU per request", "",
+            "| load | CPU/request badges-health | CPU/request nginx | ratio | "
+            "req/s badges-health | req/s nginx | p99 badges-health | p99 nginx | target |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|"] + lines
 
 
 def build_report(bench, header_lines):
@@ -536,7 +601,8 @@ def build_report(bench, header_lines):
             rounds.append(f"| {row.scenario} | {row.metric_label} | "
                           f"{', '.join(fmt_number(v, row.unit) for v in per_server[BADGES])} | "
                           f"{', '.join(fmt_number(v, row.unit) for v in per_server[NGINX])} |")
-    lines = ["# badges-health vs nginx: GET /status", ""] + header_lines + ["", "## Results", ""]
+    lines = ["# badges-health vs nginx: GET /status", ""] + header_lines
+    lines += headline_table(bench) + ["", "## Results", ""]
     lines += table
     if targets:
         lines += ["", "## Targets (made visible, not enforced)", "",
@@ -554,6 +620,18 @@ def build_report(bench, header_lines):
               "- Latency percentiles are wrk's and include its coordinated-omission "
               "correction: after a run, wrk adds synthetic samples for responses that took "
               "longer than the average interval between requests on a connection.",
+              f"- Connection per request: wrk keeps {args.close_connections} connections "
+              "busy, each sending one request with `Connection: close`; the server answers, "
+              "closes, and wrk connects again. The server's CPU includes accept, the "
+              "handshake and teardown work the kernel charges to it, and closing.",
+              "- One sequential connection: `wrk -c1`, the next request written as soon as "
+              "the response has arrived: a prober that keeps its connection. Nothing is "
+              "batched, so each request pays a full wake-up of the server; req/s and p99 "
+              "measure the round trip between the two CPUs as much as either program. With "
+              "one connection the mean interval is the round trip itself (tens of µs), so "
+              "wrk's correction turns one stall of a few ms on either CPU into a hundred "
+              "samples: p99 there tracks how often the machine stalls; compare it between "
+              "servers only.",
               f"- Pipelined latencies are per batch of {args.pipeline_depth}: wrk times a "
               "write of the whole batch to its last response. Its correction spaces the "
               "synthetic samples by the time per response, not per batch, so it adds more "
