@@ -585,8 +585,10 @@ def build_report(bench, header_lines):
                 continue
             b = row.combine(per_server[BADGES])
             x = row.combine(per_server[NGINX])
-            ratio = b / x if x else float("nan")
-            ratio_text = f"{ratio:.2f}×" if x else "–"
+            # A share that rounds to nothing (0 % of another process's
+            # time) has no meaningful ratio.
+            ratio = b / x if abs(x) > 1e-6 else float("nan")
+            ratio_text = f"{ratio:.2f}×" if abs(x) > 1e-6 else "–"
             target_text = ""
             if row.target:
                 description, passes = row.target

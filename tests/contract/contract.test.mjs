@@ -280,6 +280,31 @@ describe('contract', () => {
       });
     }
 
+    // Request lines the helper above cannot write: the exact bytes.
+    const rawErrors = [
+      ['HTTP/1.1 without Host', 'GET /status HTTP/1.1\r\nConnection: close\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['two Host fields', 'GET /livez HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['bare LF line endings', 'GET /status HTTP/1.1\nHost: a\n\n', 400, 'BAD_REQUEST'],
+      ['HTTP/2.0 request line', 'GET /status HTTP/2.0\r\nHost: a\r\n\r\n', 505, 'HTTP_VERSION_NOT_SUPPORTED'],
+    ];
+    for (const [name, bytes, status, code] of rawErrors) {
+      test(`${name}: ${status} ${code}`, async () => {
+        const res = await exchange(svc.port, bytes);
+        const body = checkAgainstContract('GET', bytes.includes('/livez') ? '/livez' : '/status', res);
+        assert.equal(res.status, status, res.raw);
+        assert.equal(body.code, code);
+      });
+    }
+
+    test('CORS preflight: allowed methods and the Authorization header', async () => {
+      const res = await request(svc.port, 'OPTIONS', '/status',
+        'Origin: https://dashboard.example\r\nAccess-Control-Request-Method: GET\r\n');
+      checkAgainstContract('OPTIONS', '/status', res);
+      assert.equal(res.status, 204);
+      assert.equal(res.headers['access-control-allow-headers'], 'Authorization');
+      assert.equal(res.headers['access-control-allow-methods'], 'GET, HEAD, OPTIONS');
+    });
+
     test('HEAD errors carry no body', async () => {
       const res = await request(svc.port, 'HEAD', '/status?foo=1');
       checkAgainstContract('HEAD', '/status?foo=1', res);
