@@ -30,6 +30,9 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
 
   const std::shared_ptr<const check_spec>& spec() const noexcept { return spec_; }
   const check_state& state() const noexcept { return state_; }
+  /// Position of the check in the health model's table.
+  std::size_t index() const noexcept { return index_; }
+  void set_index(std::size_t i) noexcept { index_ = i; }
 
   void schedule(milliseconds delay) {
     next_.expires_after(delay);
@@ -84,6 +87,7 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
   asio::steady_timer deadline_;
   check_scheduler* owner_;
   check_state state_;
+  std::size_t index_ = 0;
   std::shared_ptr<probe> probe_;
   std::uint64_t attempt_ = 0;
   steady_clock::time_point started_;
@@ -125,7 +129,18 @@ void check_scheduler::apply(const std::vector<check_spec>& specs) {
     if (r) r->stop();
   }
   runners_ = std::move(next);
-  publish();
+
+  std::vector<check_snapshot> checks;
+  checks.reserve(runners_.size());
+  for (std::size_t i = 0; i < runners_.size(); ++i) {
+    runners_[i]->set_index(i);
+    checks.push_back({runners_[i]->spec(), runners_[i]->state()});
+  }
+  const auto now = steady_clock::now();
+  auto snap = make_snapshot(std::move(checks), now);
+  const status overall = snap->base.overall;
+  model_.publish(std::move(snap));
+  report(overall, now);
 }
 
 void check_scheduler::stop() {
@@ -146,28 +161,23 @@ void check_scheduler::on_result(runner& r, bool changed, check_status before) {
         st.status() == check_status::fail ? st.consecutive_failures() : st.consecutive_passes(),
         st.status() == check_status::fail ? "failures" : "passes", reason);
   }
-  publish();
+  // One cell and a few counters: the cost does not grow with the number
+  // of checks.
+  report(model_.update(r.index(), st).overall, steady_clock::now());
 }
 
-void check_scheduler::publish() {
-  std::vector<check_snapshot> checks;
-  checks.reserve(runners_.size());
-  for (const auto& r : runners_) checks.push_back({r->spec(), r->state()});
-  const auto now = steady_clock::now();
-  auto snap = make_snapshot(std::move(checks), now);
-  const status overall = snap->base.overall;
-  if (overall != last_overall_) {
-    std::string why;
-    for (const auto& c : snap->checks) {
-      if (c.state.effective(now, c.spec->stale_after()) != check_status::fail) continue;
-      why += (why.empty() ? "" : ", ") + c.spec->name + (c.spec->critical ? " (critical)" : "");
-    }
-    const auto level = overall == status::ok ? spdlog::level::info : spdlog::level::warn;
-    spdlog::log(level, "status {} -> {}: {}", to_string(last_overall_), to_string(overall),
-                why.empty() ? std::string("all checks pass") : "failing: " + why);
-    last_overall_ = overall;
+void check_scheduler::report(status overall, steady_clock::time_point now) {
+  if (overall == last_overall_) return;
+  std::string why;
+  for (const auto& r : runners_) {
+    const auto& spec = *r->spec();
+    if (r->state().effective(now, spec.stale_after()) != check_status::fail) continue;
+    why += (why.empty() ? "" : ", ") + spec.name + (spec.critical ? " (critical)" : "");
   }
-  model_.publish(std::move(snap));
+  const auto level = overall == status::ok ? spdlog::level::info : spdlog::level::warn;
+  spdlog::log(level, "status {} -> {}: {}", to_string(last_overall_), to_string(overall),
+              why.empty() ? std::string("all checks pass") : "failing: " + why);
+  last_overall_ = overall;
 }
 
 }  // namespace badges_health::health

@@ -9,12 +9,28 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 connector::connector(std::string host, unsigned short port, asio::any_io_executor ex)
-    : host_(std::move(host)), port_(std::to_string(port)), resolver_(ex), socket_(ex) {
+    : host_(std::move(host)),
+      port_(std::to_string(port)),
+      port_number_(port),
+      resolver_(ex),
+      socket_(ex) {
   const bool v6 = host_.find(':') != std::string::npos;
   authority_ = (v6 ? "[" + host_ + "]" : host_) + ":" + port_;
 }
 
 void connector::start(completion done) {
+  // A literal address needs no resolver: its round trip (a hand-off to
+  // Asio's resolver thread and back) would cost more than the connect.
+  boost::system::error_code literal_ec;
+  const auto address = asio::ip::make_address(host_, literal_ec);
+  if (!literal_ec) {
+    const tcp::endpoint ep(address, port_number_);
+    socket_.async_connect(ep, [this, ep, done = std::move(done)](boost::system::error_code cec) {
+      if (cec) return done("connect " + authority_ + ": " + cec.message(), ep);
+      done({}, ep);
+    });
+    return;
+  }
   resolver_.async_resolve(
       host_, port_,
       [this, done = std::move(done)](boost::system::error_code ec,

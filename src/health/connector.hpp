@@ -1,5 +1,6 @@
-// Resolve-then-connect, the first step of the tcp and http checks. The host
-// name is resolved asynchronously on every attempt.
+// Resolve-then-connect, the first step of the tcp and http checks. A host
+// name is resolved asynchronously on every attempt; a literal IP address
+// is used as it is.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,6 +32,7 @@ class connector {
  private:
   std::string host_;
   std::string port_;
+  unsigned short port_number_;
   std::string authority_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;

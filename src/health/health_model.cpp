@@ -1,47 +1,109 @@
-// Reading the published snapshot and applying the draining flag.
+// Per-check cells, the packed aggregate, and the read paths of the model.
 #include "badges_health/health/health_model.hpp"
 
+#include <set>
 #include <utility>
+#include <vector>
 
 namespace badges_health::health {
 
 namespace {
 
-// Versions are unique across every model in the process, so a thread's
-// cached reference can never be mistaken for another model's.
-std::atomic<std::uint64_t> next_version{1};
+using steady_clock = std::chrono::steady_clock;
 
-struct thread_cache {
-  const void* owner = nullptr;
-  std::uint64_t version = 0;
-  std::shared_ptr<const health_snapshot> snapshot;
-};
+// The summary word: bits 3.. the end of freshness in steady-clock
+// nanoseconds (2^61 ns is 73 years of uptime), bits 1-2 the overall
+// status, bit 0 ready.
+constexpr std::uint64_t never = (std::uint64_t{1} << 61) - 1;
 
-thread_local thread_cache cache;
+std::uint64_t pack(summary s, steady_clock::time_point fresh_until) noexcept {
+  std::uint64_t until = never;
+  if (fresh_until != steady_clock::time_point::max()) {
+    const auto ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(fresh_until.time_since_epoch())
+            .count();
+    until = ns <= 0 ? 0 : std::min(static_cast<std::uint64_t>(ns), never - 1);
+  }
+  return until << 3 | static_cast<std::uint64_t>(s.overall) << 1 | (s.ready ? 1U : 0U);
+}
+
+summary unpack_summary(std::uint64_t word) noexcept {
+  summary s;
+  s.overall = static_cast<status>((word >> 1) & 3U);
+  s.ready = (word & 1U) != 0;
+  return s;
+}
+
+std::uint64_t unpack_until(std::uint64_t word) noexcept { return word >> 3; }
 
 }  // namespace
 
-health_model::health_model()
-    : snapshot_(make_snapshot({}, std::chrono::steady_clock::now())),
-      version_(next_version.fetch_add(1, std::memory_order_relaxed)) {}
+struct health_model::check_table {
+  explicit check_table(std::size_t n) : cells(n) {}
+  std::vector<std::atomic<const check_snapshot*>> cells;
+};
 
-const health_snapshot& health_model::local_snapshot() const noexcept {
-  const std::uint64_t version = version_.load(std::memory_order_acquire);
-  if (cache.owner != this || cache.version != version) {
-    const std::lock_guard lock(mutex_);
-    cache.owner = this;
-    cache.version = version_.load(std::memory_order_relaxed);
-    cache.snapshot = snapshot_;
+// What only the writer touches: the owners of the records, and the
+// counts and stale times from which the aggregate follows without a scan.
+struct health_model::writer {
+  std::shared_ptr<check_table> table;
+  std::vector<std::shared_ptr<const check_snapshot>> records;
+  // (stale_at, index) of every check: the first one is the end of freshness.
+  std::set<std::pair<steady_clock::time_point, std::size_t>> stale_times;
+  std::size_t pending = 0;
+  std::size_t critical_failing = 0;
+  std::size_t optional_failing = 0;
+
+  std::size_t* counter(const check_snapshot& c) noexcept {
+    switch (c.state.status()) {
+      case check_status::pending:
+        return &pending;
+      case check_status::fail:
+        return c.spec->critical ? &critical_failing : &optional_failing;
+      case check_status::pass:
+        break;
+    }
+    return nullptr;
   }
-  return *cache.snapshot;
+  void count(const check_snapshot& c) noexcept {
+    if (auto* n = counter(c)) ++*n;
+  }
+  void uncount(const check_snapshot& c) noexcept {
+    if (auto* n = counter(c)) --*n;
+  }
+
+  // The aggregate while no result is stale.
+  summary base() const noexcept {
+    summary s;
+    s.ready = pending == 0;
+    s.overall = critical_failing > 0   ? status::down
+                : optional_failing > 0 ? status::degraded
+                                       : status::ok;
+    return s;
+  }
+  steady_clock::time_point fresh_until() const noexcept {
+    return stale_times.empty() ? steady_clock::time_point::max() : stale_times.begin()->first;
+  }
+};
+
+health_model::health_model()
+    : summary_word_(pack(summary{}, steady_clock::time_point::max())),
+      writer_(std::make_unique<writer>()) {
+  writer_->table = std::make_shared<check_table>(0);
+  table_.store(writer_->table.get());
 }
 
+health_model::~health_model() = default;
+
 summary health_model::current() const noexcept {
-  const health_snapshot& snap = local_snapshot();
-  summary s = snap.base;
-  if (!snap.checks.empty()) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now > snap.fresh_until) s = aggregate(snap.checks, now);
+  const std::uint64_t word = summary_word_.load(std::memory_order_acquire);
+  summary s = unpack_summary(word);
+  if (unpack_until(word) != never) {
+    const auto now = steady_clock::now();
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
+    if (ns.count() < 0 || static_cast<std::uint64_t>(ns.count()) > unpack_until(word)) {
+      s = aggregate_cells(now);
+    }
   }
   if (draining_.load(std::memory_order_acquire)) {
     s.draining = true;
@@ -51,19 +113,85 @@ summary health_model::current() const noexcept {
   return s;
 }
 
-void health_model::publish(std::shared_ptr<const health_snapshot> snapshot) noexcept {
-  std::shared_ptr<const health_snapshot> previous;
-  {
-    const std::lock_guard lock(mutex_);
-    previous = std::exchange(snapshot_, std::move(snapshot));
-    version_.store(next_version.fetch_add(1, std::memory_order_relaxed), std::memory_order_release);
-  }
-  // `previous` is released here, outside the lock.
+summary health_model::aggregate_cells(steady_clock::time_point now) const noexcept {
+  const deferred_reclaimer::read_guard guard(reclaimer_);
+  aggregator a(now);
+  for (const auto& cell : table_.load()->cells) a.add(*cell.load());
+  return a.result();
 }
 
 std::shared_ptr<const health_snapshot> health_model::details() const noexcept {
-  const std::lock_guard lock(mutex_);
-  return snapshot_;
+  try {
+    const auto now = steady_clock::now();
+    std::vector<check_snapshot> checks;
+    {
+      const deferred_reclaimer::read_guard guard(reclaimer_);
+      const check_table* table = table_.load();
+      checks.reserve(table->cells.size());
+      for (const auto& cell : table->cells) checks.push_back(*cell.load());
+    }
+    return make_snapshot(std::move(checks), now);
+  } catch (const std::bad_alloc&) {
+    return nullptr;  // "no details" rather than a half-built list
+  }
+}
+
+void health_model::publish(std::shared_ptr<const health_snapshot> snapshot) {
+  writer& w = *writer_;
+  const std::size_t n = snapshot->checks.size();
+  auto table = std::make_shared<check_table>(n);
+  std::vector<std::shared_ptr<const check_snapshot>> records;
+  records.reserve(n);
+  w.stale_times.clear();
+  w.pending = w.critical_failing = w.optional_failing = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto record = std::make_shared<const check_snapshot>(snapshot->checks[i]);
+    table->cells[i].store(record.get());
+    w.count(*record);
+    w.stale_times.emplace(record->state.stale_at(record->spec->stale_after()), i);
+    records.push_back(std::move(record));
+  }
+  table_.store(table.get());
+  reclaimer_.retire(std::exchange(w.table, std::move(table)));
+  for (auto& old : w.records) reclaimer_.retire(std::move(old));
+  w.records = std::move(records);
+  store_summary(snapshot->base, snapshot->fresh_until);
+  reclaimer_.collect();
+}
+
+summary health_model::update(std::size_t index, const check_state& state) {
+  writer& w = *writer_;
+  std::shared_ptr<const check_snapshot>& slot = w.records.at(index);
+  auto record = std::make_shared<const check_snapshot>(check_snapshot{slot->spec, state});
+
+  w.uncount(*slot);
+  w.count(*record);
+  const auto stale_after = slot->spec->stale_after();
+  auto node = w.stale_times.extract({slot->state.stale_at(stale_after), index});
+  node.value().first = record->state.stale_at(stale_after);
+  w.stale_times.insert(std::move(node));
+
+  w.table->cells[index].store(record.get());
+  reclaimer_.retire(std::exchange(slot, std::move(record)));
+  const summary base = w.base();
+  const auto fresh_until = w.fresh_until();
+  store_summary(base, fresh_until);
+  reclaimer_.collect();
+
+  const auto now = steady_clock::now();
+  if (now <= fresh_until) return base;
+  aggregator a(now);
+  for (const auto& r : w.records) a.add(*r);
+  return a.result();
+}
+
+void health_model::store_summary(summary s, steady_clock::time_point fresh_until) noexcept {
+  const std::uint64_t word = pack(s, fresh_until);
+  // Most results change nothing but the end of freshness; a store is all
+  // they cost, and no reader is woken.
+  if (summary_word_.load(std::memory_order_relaxed) != word) {
+    summary_word_.store(word, std::memory_order_release);
+  }
 }
 
 void health_model::set_draining() noexcept { draining_.store(true, std::memory_order_release); }

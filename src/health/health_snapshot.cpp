@@ -5,18 +5,24 @@
 
 namespace badges_health::health {
 
+void aggregator::add(const check_snapshot& c) noexcept {
+  if (!c.state.has_result()) ready_ = false;
+  if (c.state.effective(now_, c.spec->stale_after()) != check_status::fail) return;
+  (c.spec->critical ? critical_failing_ : optional_failing_) = true;
+}
+
+summary aggregator::result() const noexcept {
+  summary s;
+  s.ready = ready_;
+  s.overall = critical_failing_ ? status::down : optional_failing_ ? status::degraded : status::ok;
+  return s;
+}
+
 summary aggregate(const std::vector<check_snapshot>& checks,
                   std::chrono::steady_clock::time_point now) {
-  summary s;
-  bool critical_failing = false;
-  bool optional_failing = false;
-  for (const auto& c : checks) {
-    if (!c.state.has_result()) s.ready = false;
-    if (c.state.effective(now, c.spec->stale_after()) != check_status::fail) continue;
-    (c.spec->critical ? critical_failing : optional_failing) = true;
-  }
-  s.overall = critical_failing ? status::down : optional_failing ? status::degraded : status::ok;
-  return s;
+  aggregator a(now);
+  for (const auto& c : checks) a.add(c);
+  return a.result();
 }
 
 std::shared_ptr<const health_snapshot> make_snapshot(std::vector<check_snapshot> checks,

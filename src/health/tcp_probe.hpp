@@ -1,5 +1,6 @@
 // tcp check: passes when a connection to host:port is established. The
-// host name is resolved asynchronously on every attempt.
+// host name is resolved asynchronously on every attempt (a literal address
+// is not resolved).
 #pragma once
 
 #include "badges_health/health/probe.hpp"

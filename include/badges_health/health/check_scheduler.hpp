@@ -1,7 +1,7 @@
 // Runs every check on its own jittered schedule on one io_context, never
-// overlapping itself, enforces timeouts, applies hysteresis, and publishes
-// a new snapshot to the health model after each result. Logs one line per
-// change of a check and of the overall status.
+// overlapping itself, enforces timeouts, applies hysteresis, and hands each
+// result to the health model (which updates that check's cell only). Logs
+// one line per change of a check and of the overall status.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -36,7 +36,8 @@ class check_scheduler {
  private:
   class runner;
   void on_result(runner& r, bool changed, check_status before);
-  void publish();
+  // Logs a change of the overall status, naming the failing checks.
+  void report(status overall, std::chrono::steady_clock::time_point now);
   std::chrono::milliseconds jitter(std::chrono::milliseconds interval);
 
   boost::asio::any_io_executor ex_;

@@ -1,13 +1,16 @@
-// The service's health model: the latest published snapshot of the checks
-// plus the draining flag, combined into one summary that requests read
-// without taking any lock a check holds and without I/O.
+// The service's health model: one cell per check holding its latest result,
+// the aggregate of all of them in one atomic word, and the draining flag.
+// Requests read it without locks, waits or I/O; a result is published in
+// time independent of the number of checks.
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
+#include "badges_health/health/deferred_reclaimer.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/status.hpp"
 
@@ -16,35 +19,52 @@ namespace badges_health::health {
 class health_model final : public status_source {
  public:
   health_model();
+  ~health_model() override;
+  health_model(const health_model&) = delete;
+  health_model& operator=(const health_model&) = delete;
 
   /// The summary at this instant: the published aggregate while no result
-  /// has gone stale (one clock read), recomputed from the snapshot after.
+  /// has gone stale (one atomic load, one clock read), recomputed from the
+  /// checks' cells after.
   summary current() const noexcept override;
 
-  /// Replaces the published snapshot (called by the scheduler).
-  void publish(std::shared_ptr<const health_snapshot> snapshot) noexcept;
-  /// The latest snapshot, for verbose output and metrics.
+  /// A snapshot of every check's latest result, with its aggregate; built
+  /// per call (verbose output and metrics).
   std::shared_ptr<const health_snapshot> details() const noexcept override;
+
+  // Writer side: one thread at a time (the scheduler's), never a request.
+
+  /// Replaces the whole set of checks (start-up and reload); `snapshot`'s
+  /// `base` and `fresh_until` are published as they are. O(checks).
+  void publish(std::shared_ptr<const health_snapshot> snapshot);
+
+  /// Records the new state of check `index` (its position in the last
+  /// snapshot published) and returns the aggregate as of now, staleness
+  /// included. O(log checks), in practice constant.
+  summary update(std::size_t index, const check_state& state);
 
   /// Marks the service as draining: from now on it reports `down`.
   void set_draining() noexcept;
   bool draining() const noexcept;
 
  private:
-  // Publication: the snapshot is swapped under a mutex that requests never
-  // take on the fast path. Each thread keeps its own reference to the last
-  // snapshot it saw and compares one atomic version number per read; only
-  // after a publish does it take the mutex once to copy the new pointer.
-  // (libstdc++ 12's std::atomic<std::shared_ptr> releases its internal lock
-  // with memory_order_relaxed after a load, which ThreadSanitizer rightly
-  // reports as a race with the next store; it also costs a locked
-  // read-modify-write and a reference count round trip per request.)
-  const health_snapshot& local_snapshot() const noexcept;
+  struct check_table;
+  struct writer;
 
-  mutable std::mutex mutex_;
-  std::shared_ptr<const health_snapshot> snapshot_;  // guarded by mutex_
-  std::atomic<std::uint64_t> version_;
+  summary aggregate_cells(std::chrono::steady_clock::time_point now) const noexcept;
+  void store_summary(summary s, std::chrono::steady_clock::time_point fresh_until) noexcept;
+
+  // The aggregate without staleness, packed with the moment it stops
+  // holding (the first result to go stale), so that a reader gets both from
+  // one load and never a pair from two different publications.
+  std::atomic<std::uint64_t> summary_word_;
   std::atomic<bool> draining_{false};
+  // One atomic pointer per check to its latest immutable record; replaced
+  // as a whole on reload. Old tables and records are freed by `reclaimer_`
+  // once no reader can hold them.
+  std::atomic<const check_table*> table_{nullptr};
+  deferred_reclaimer reclaimer_;
+  std::unique_ptr<writer> writer_;
 };
 
 }  // namespace badges_health::health

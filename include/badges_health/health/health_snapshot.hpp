@@ -28,6 +28,20 @@ struct health_snapshot {
 /// down if any critical check is failing (or stale); else degraded if any
 /// non-critical one is; else ok. Ready when every check has a first result.
 /// Draining is applied by the health model, not here.
+class aggregator {
+ public:
+  explicit aggregator(std::chrono::steady_clock::time_point now) noexcept : now_(now) {}
+  void add(const check_snapshot& c) noexcept;
+  summary result() const noexcept;
+
+ private:
+  std::chrono::steady_clock::time_point now_;
+  bool ready_ = true;
+  bool critical_failing_ = false;
+  bool optional_failing_ = false;
+};
+
+/// The aggregator's answer for a whole list.
 summary aggregate(const std::vector<check_snapshot>& checks,
                   std::chrono::steady_clock::time_point now);
 
