@@ -4,6 +4,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake libboost1.81-dev nlohmann-json3-dev libspdlog-dev libcli11-dev \
+      libpq-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -22,7 +23,8 @@ LABEL org.opencontainers.image.title="badges-health" \
       org.opencontainers.image.version="${CURRENT_VERSION}" \
       org.opencontainers.image.revision="${COMMIT_HASH}"
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libspdlog1.10 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libspdlog1.10 libpq5 libssl3 ca-certificates \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && useradd --system --uid 10001 --no-create-home badges
@@ -30,7 +32,10 @@ COPY --from=build /src/build/badges-health /usr/local/bin/badges-health
 ENV CURRENT_VERSION=${CURRENT_VERSION} COMMIT_HASH=${COMMIT_HASH}
 USER 10001
 EXPOSE 8080
-# The binary is its own probe client: no curl needed in the image.
+# The binary is its own probe client: no curl needed in the image. It asks
+# /livez on $HTTP_SERVER_PORT (its default): ECS and Swarm replace a container whose HEALTHCHECK
+# fails, so a dependency-aware endpoint here would turn a database outage
+# into a restart storm. Load balancers ask /status.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s \
   CMD ["/usr/local/bin/badges-health", "probe", "--timeout", "2s"]
 ENTRYPOINT ["/usr/local/bin/badges-health"]

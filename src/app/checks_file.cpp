@@ -2,6 +2,7 @@
 #include "badges_health/app/checks_file.hpp"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -10,6 +11,7 @@
 
 #include "badges_health/app/config.hpp"
 #include "badges_health/app/http_url.hpp"
+#include "badges_health/health/postgres_conninfo.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -42,6 +44,24 @@ std::string read_string(const json& v, const std::string& where) {
   return v.get<std::string>();
 }
 
+// {"pointer": "/healthy", "equals": true}: a valid JSON Pointer and any
+// JSON value, kept as text so that the spec stays plain data.
+template <class Field>
+health::check_spec::json_expectation read_expect_json(const json& v, const Field& field) {
+  if (!v.is_object() || !v.contains("pointer") || !v.contains("equals") || v.size() != 2) {
+    fail(field("expect_json"),
+         "expected {\"pointer\": \"/member\", \"equals\": <JSON value>}, got " + v.dump());
+  }
+  const std::string pointer = read_string(v["pointer"], field("expect_json") + ".pointer");
+  try {
+    json::json_pointer{pointer};
+  } catch (const json::exception&) {
+    fail(field("expect_json") + ".pointer",
+         "not a JSON Pointer (RFC 6901) such as \"/healthy\": \"" + pointer + "\"");
+  }
+  return {pointer, v["equals"].dump()};
+}
+
 bool read_bool(const json& v, const std::string& where) {
   if (!v.is_boolean()) fail(where, "expected true or false, got " + type_name(v));
   return v.get<bool>();
@@ -60,6 +80,73 @@ std::uint64_t read_uint(const json& v, const std::string& where, std::uint64_t m
                     std::to_string(max) + ", got " + v.dump());
   }
   return n;
+}
+
+bool variable_name_char(char c, bool first) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' ||
+         (!first && c >= '0' && c <= '9');
+}
+
+// `${NAME}` becomes the variable's value (not expanded again); `$${` is a
+// literal `${`; any other `$` stays as it is.
+std::string expand_variables(const std::string& text, const std::string& where,
+                             const env_lookup& env) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 3, "$${") == 0) {
+      out.append("${");
+      i += 2;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      out.push_back(text[i]);
+      continue;
+    }
+    const std::size_t close = text.find('}', i + 2);
+    const std::string name =
+        close == std::string::npos ? std::string() : text.substr(i + 2, close - i - 2);
+    bool valid = !name.empty();
+    for (std::size_t k = 0; k < name.size(); ++k)
+      valid = valid && variable_name_char(name[k], k == 0);
+    if (!valid) {
+      fail(where,
+           "expected ${NAME} with NAME made of letters, digits and '_' (write $${ for a literal "
+           "${)");
+    }
+    const char* value = env ? env(name.c_str()) : nullptr;
+    if (value == nullptr) fail(where, "environment variable " + name + " is not set");
+    out.append(value);
+    i = close;
+  }
+  return out;
+}
+
+void expand_variables(json& v, const std::string& where, const env_lookup& env) {
+  if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    if (text.find("${") != std::string::npos) v = expand_variables(text, where, env);
+  } else if (v.is_array()) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      expand_variables(v[i], where + "[" + std::to_string(i) + "]", env);
+    }
+  } else if (v.is_object()) {
+    for (auto& [key, value] : v.items()) {
+      expand_variables(value, where.empty() ? key : where + "." + key, env);
+    }
+  }
+}
+
+/// A port as a number, or as a string of digits (what `${PORT}` gives).
+unsigned short read_port(const json& v, const std::string& where) {
+  if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    if (!text.empty() && text.size() <= 5 &&
+        text.find_first_not_of("0123456789") == std::string::npos) {
+      return static_cast<unsigned short>(read_uint(json(std::stoul(text)), where, 1, 65535));
+    }
+  }
+  return static_cast<unsigned short>(read_uint(v, where, 1, 65535));
 }
 
 bool valid_name(const std::string& name) {
@@ -131,15 +218,22 @@ health::check_spec read_check(const json& c, const std::string& where) {
     allowed.insert({"host", "port"});
   } else if (type == "http") {
     spec.type = health::check_type::http;
-    allowed.insert({"url", "expect_status", "expect_body"});
+    allowed.insert({"url", "expect_status", "expect_body", "expect_json", "ca_file", "insecure"});
   } else if (type == "file") {
     spec.type = health::check_type::file;
     allowed.insert({"path", "when"});
   } else if (type == "disk") {
     spec.type = health::check_type::disk;
     allowed.insert({"path", "min_free_bytes", "min_free_percent"});
+  } else if (type == "postgres") {
+    spec.type = health::check_type::postgres;
+    allowed.insert({"conninfo", "query"});
+  } else if (type == "redis") {
+    spec.type = health::check_type::redis;
+    allowed.insert({"host", "port", "username", "password"});
   } else {
-    fail(field("type"), "unknown type \"" + type + "\" (expected tcp, http, file or disk)");
+    fail(field("type"),
+         "unknown type \"" + type + "\" (expected tcp, http, file, disk, postgres or redis)");
   }
   for (const auto& [key, value] : c.items()) {
     if (!allowed.count(key)) fail(where, "unknown field '" + key + "' for a " + type + " check");
@@ -165,7 +259,7 @@ health::check_spec read_check(const json& c, const std::string& where) {
     case health::check_type::tcp:
       spec.host = read_string(require("host"), field("host"));
       if (spec.host.empty()) fail(field("host"), "must not be empty");
-      spec.port = static_cast<unsigned short>(read_uint(require("port"), field("port"), 1, 65535));
+      spec.port = read_port(require("port"), field("port"));
       break;
     case health::check_type::http:
       if (auto err = parse_http_url(read_string(require("url"), field("url")), spec);
@@ -176,6 +270,45 @@ health::check_spec read_check(const json& c, const std::string& where) {
         spec.expect_status = read_expect_status(c["expect_status"], field("expect_status"));
       if (c.contains("expect_body"))
         spec.expect_body = read_string(c["expect_body"], field("expect_body"));
+      if (c.contains("expect_json")) spec.expect_json = read_expect_json(c["expect_json"], field);
+      if (c.contains("ca_file")) {
+        spec.ca_file = read_string(c["ca_file"], field("ca_file"));
+        if (!spec.tls) fail(field("ca_file"), "only for https:// URLs");
+        if (std::ifstream(spec.ca_file).fail()) {
+          fail(field("ca_file"), "cannot read \"" + spec.ca_file + "\": " + std::strerror(errno));
+        }
+      }
+      if (c.contains("insecure")) {
+        spec.insecure = read_bool(c["insecure"], field("insecure"));
+        if (!spec.tls) fail(field("insecure"), "only for https:// URLs");
+        if (spec.insecure && !spec.ca_file.empty()) {
+          fail(field("insecure"), "ca_file and insecure contradict each other");
+        }
+      }
+      break;
+    case health::check_type::postgres:
+      spec.conninfo = read_string(require("conninfo"), field("conninfo"));
+      if (spec.conninfo.empty()) fail(field("conninfo"), "must not be empty");
+      // libpq's reason, with any password in it hidden.
+      if (auto err = health::conninfo_error(spec.conninfo); !err.empty()) {
+        fail(field("conninfo"), err);
+      }
+      if (c.contains("query")) {
+        spec.query = read_string(c["query"], field("query"));
+        if (spec.query.empty()) fail(field("query"), "must not be empty");
+      }
+      break;
+    case health::check_type::redis:
+      spec.host = read_string(require("host"), field("host"));
+      if (spec.host.empty()) fail(field("host"), "must not be empty");
+      spec.port = c.contains("port") ? read_port(c["port"], field("port")) : 6379;
+      if (c.contains("password")) spec.password = read_string(c["password"], field("password"));
+      if (c.contains("username")) {
+        spec.username = read_string(c["username"], field("username"));
+        if (spec.password.empty() && !spec.username.empty()) {
+          fail(field("username"), "needs a password (AUTH username password)");
+        }
+      }
       break;
     case health::check_type::file: {
       spec.path = read_string(require("path"), field("path"));
@@ -213,7 +346,14 @@ health::check_spec read_check(const json& c, const std::string& where) {
 
 }  // namespace
 
-std::vector<health::check_spec> parse_checks(std::string_view json_text) {
+const env_lookup& process_environment() {
+  static const env_lookup lookup = [](const char* name) -> const char* {
+    return std::getenv(name);
+  };
+  return lookup;
+}
+
+std::vector<health::check_spec> parse_checks(std::string_view json_text, const env_lookup& env) {
   json doc;
   try {
     doc = json::parse(json_text);
@@ -229,6 +369,7 @@ std::vector<health::check_spec> parse_checks(std::string_view json_text) {
   }
   std::vector<health::check_spec> specs;
   if (!doc.contains("checks")) return specs;
+  expand_variables(doc, "", env);
   const json& checks = doc["checks"];
   if (!checks.is_array()) fail("checks", "expected an array, got " + type_name(checks));
   std::set<std::string> names;
@@ -242,14 +383,14 @@ std::vector<health::check_spec> parse_checks(std::string_view json_text) {
   return specs;
 }
 
-std::vector<health::check_spec> load_checks_file(const std::string& path) {
+std::vector<health::check_spec> load_checks_file(const std::string& path, const env_lookup& env) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw config_error("config file " + path + ": cannot be read: " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw config_error("config file " + path + ": cannot be read");
   try {
-    return parse_checks(text.str());
+    return parse_checks(text.str(), env);
   } catch (const config_error& e) {
     throw config_error("config file " + path + ": " + e.what());
   }

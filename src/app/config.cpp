@@ -4,6 +4,7 @@
 #include "badges_health/app/config.hpp"
 
 #include "badges_health/app/checks_file.hpp"
+#include "badges_health/health/postgres_conninfo.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -357,10 +358,22 @@ std::string effective_config_json(const config& c, const std::vector<std::string
   const auto ms = [](std::chrono::milliseconds d) { return d.count(); };
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const auto& check : c.checks) {
-    checks.push_back({{"name", check.name},
-                      {"critical", check.critical},
-                      {"intervalMs", ms(check.interval)},
-                      {"timeoutMs", ms(check.timeout)}});
+    nlohmann::ordered_json entry = {{"name", check.name},
+                                    {"type", health::to_string(check.type)},
+                                    {"critical", check.critical},
+                                    {"intervalMs", ms(check.interval)},
+                                    {"timeoutMs", ms(check.timeout)}};
+    // Where the database checks connect, never with their passwords.
+    if (check.type == health::check_type::postgres) {
+      entry["conninfo"] = health::redact_conninfo(check.conninfo);
+      entry["query"] = check.query;
+    } else if (check.type == health::check_type::redis) {
+      entry["host"] = check.host;
+      entry["port"] = check.port;
+      entry["username"] = check.username;
+      entry["passwordSet"] = !check.password.empty();
+    }
+    checks.push_back(std::move(entry));
   }
   const nlohmann::ordered_json out = {{"host", c.server.host},
                                       {"port", c.server.port},

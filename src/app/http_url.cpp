@@ -1,13 +1,14 @@
-// Splitting of http:// URLs for the http check and the probe command.
+// Splitting of http:// and https:// URLs for the http check and the probe command.
 #include "badges_health/app/http_url.hpp"
 
 namespace badges_health::app {
 
-// http://host[:port][/path][?query]; IPv6 literals in brackets.
+// http[s]://host[:port][/path][?query]; IPv6 literals in brackets.
 std::string parse_http_url(const std::string& url, health::check_spec& spec) {
-  constexpr std::string_view scheme = "http://";
-  if (url.rfind("https://", 0) == 0) return "only http:// URLs are supported, got \"" + url + "\"";
-  if (url.rfind(scheme, 0) != 0) return "expected an http:// URL, got \"" + url + "\"";
+  std::string_view scheme = "http://";
+  spec.tls = url.rfind("https://", 0) == 0;
+  if (spec.tls) scheme = "https://";
+  if (url.rfind(scheme, 0) != 0) return "expected an http:// or https:// URL, got \"" + url + "\"";
   std::string rest = url.substr(scheme.size());
   const std::size_t slash = rest.find_first_of("/?#");
   std::string authority = rest.substr(0, slash);
@@ -31,7 +32,7 @@ std::string parse_http_url(const std::string& url, health::check_spec& spec) {
     if (colon != std::string::npos) port_text = authority.substr(colon + 1);
   }
   if (spec.host.empty()) return "missing host in \"" + url + "\"";
-  spec.port = 80;
+  spec.port = spec.tls ? 443 : 80;
   if (!port_text.empty()) {
     unsigned long p = 0;
     for (char c : port_text) {

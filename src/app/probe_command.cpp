@@ -14,8 +14,11 @@ namespace badges_health::app {
 
 int run_probe_command(const std::vector<std::string>& args, const env_lookup& env) {
   const char* port_env = env ? env("HTTP_SERVER_PORT") : nullptr;
+  // Liveness by default: this is the image's HEALTHCHECK, and ECS or Swarm
+  // replace a container whose HEALTHCHECK fails. Asking /status there
+  // would turn a database outage into a restart storm.
   std::string url = std::string("http://127.0.0.1:") +
-                    (port_env != nullptr && *port_env != '\0' ? port_env : "8080") + "/status";
+                    (port_env != nullptr && *port_env != '\0' ? port_env : "8080") + "/livez";
   std::chrono::milliseconds timeout{2'000};
 
   CLI::App app;
@@ -35,7 +38,7 @@ int run_probe_command(const std::vector<std::string>& args, const env_lookup& en
   switch (const command_line read = read_command_line(app, args); read.what) {
     case parse_result::action::help:
       std::cout << "Usage: badges-health probe [--url URL] [--timeout DURATION]\n"
-                   "GETs URL (default http://127.0.0.1:$HTTP_SERVER_PORT/status, port 8080)\n"
+                   "GETs URL (default http://127.0.0.1:$HTTP_SERVER_PORT/livez, port 8080)\n"
                    "and exits 0 when the answer is 200, 1 otherwise.\n";
       return 0;
     case parse_result::action::run:

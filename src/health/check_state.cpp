@@ -15,6 +15,10 @@ std::string_view to_string(check_type t) noexcept {
       return "file";
     case check_type::disk:
       return "disk";
+    case check_type::postgres:
+      return "postgres";
+    case check_type::redis:
+      return "redis";
   }
   return "unknown";
 }

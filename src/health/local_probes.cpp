@@ -1,4 +1,4 @@
-// file and disk checks, and the probe factory.
+// file and disk checks, and the probe factory for every check type.
 #include "local_probes.hpp"
 
 #include <sys/stat.h>
@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "http_probe.hpp"
+#include "postgres_probe.hpp"
+#include "redis_probe.hpp"
 #include "tcp_probe.hpp"
 
 namespace badges_health::health {
@@ -62,6 +64,10 @@ std::shared_ptr<probe> make_probe(const check_spec& spec, boost::asio::any_io_ex
       return std::make_shared<local_probe>(spec, &check_file, std::move(ex));
     case check_type::disk:
       return std::make_shared<local_probe>(spec, &check_disk, std::move(ex));
+    case check_type::postgres:
+      return std::make_shared<postgres_probe>(spec, std::move(ex));
+    case check_type::redis:
+      return std::make_shared<redis_probe>(spec, std::move(ex));
   }
   return nullptr;
 }

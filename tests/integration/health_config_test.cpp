@@ -67,9 +67,10 @@ INSTANTIATE_TEST_SUITE_P(
             "TimeoutEqualToAMillisecondInterval",
             R"({"checks":[{"name":"db","type":"tcp","host":"127.0.0.1","port":5432,"interval":"250ms","timeout":"250ms"}]})",
             "checks[0].timeout: must be less than interval (250ms)"},
-        bad_file{"UnknownType",
-                 R"({"checks":[{"name":"mail","type":"smtp","host":"127.0.0.1","port":25}]})",
-                 R"(checks[0].type: unknown type "smtp" (expected tcp, http, file or disk))"},
+        bad_file{
+            "UnknownType",
+            R"({"checks":[{"name":"mail","type":"smtp","host":"127.0.0.1","port":25}]})",
+            R"(checks[0].type: unknown type "smtp" (expected tcp, http, file, disk, postgres or redis))"},
         bad_file{
             "UnknownField",
             R"({"checks":[{"name":"db","type":"tcp","host":"127.0.0.1","port":5432,"hots":"x"}]})",
@@ -106,9 +107,20 @@ INSTANTIATE_TEST_SUITE_P(
             R"({"checks":[{"name":"db.main","type":"tcp","host":"127.0.0.1","port":5432}]})",
             R"(checks[0].name: must match [a-z0-9_-]+ (at most 64 characters), got "db.main")"},
         bad_file{
-            "HttpsUrl",
-            R"({"checks":[{"name":"api","type":"http","url":"https://127.0.0.1/health"}]})",
-            R"(checks[0].url: only http:// URLs are supported, got "https://127.0.0.1/health")"},
+            "ExpectJsonWithoutALeadingSlash",
+            R"({"checks":[{"name":"api","type":"http","url":"https://127.0.0.1/","expect_json":{"pointer":"healthy","equals":true}}]})",
+            R"(checks[0].expect_json.pointer: not a JSON Pointer (RFC 6901) such as "/healthy": "healthy")"},
+        bad_file{
+            "CaFileOnAPlainHttpUrl",
+            R"({"checks":[{"name":"api","type":"http","url":"http://127.0.0.1/","ca_file":"/etc/hostname"}]})",
+            R"(checks[0].ca_file: only for https:// URLs)"},
+        bad_file{
+            "CaFileThatCannotBeRead",
+            R"({"checks":[{"name":"api","type":"http","url":"https://127.0.0.1/","ca_file":"/nonexistent/ca.pem"}]})",
+            R"(checks[0].ca_file: cannot read "/nonexistent/ca.pem": No such file or directory)"},
+        bad_file{
+            "FtpUrl", R"({"checks":[{"name":"api","type":"http","url":"ftp://127.0.0.1/health"}]})",
+            R"(checks[0].url: expected an http:// or https:// URL, got "ftp://127.0.0.1/health")"},
         bad_file{
             "ExpectStatusNotACode",
             R"({"checks":[{"name":"api","type":"http","url":"http://127.0.0.1/","expect_status":"2xx"}]})",

@@ -7,7 +7,9 @@
 #include <chrono>
 
 #include "support/dependency_servers.hpp"
+#include "support/health_service.hpp"
 #include "support/server_process.hpp"
+#include "support/temp_dir.hpp"
 
 namespace badges_health::test {
 namespace {
@@ -70,7 +72,7 @@ TEST(ProbeCommandFailures, TimesOutOnAServerThatNeverAnswers) {
 
 TEST(ProbeCommandFailures, BadArgumentsExitTwo) {
   EXPECT_EQ(run_binary({"probe", "--timeout", "soon"}).exit_code, 2);
-  EXPECT_EQ(run_binary({"probe", "--url", "https://x/"}).exit_code, 2);
+  EXPECT_EQ(run_binary({"probe", "--url", "ftp://x/"}).exit_code, 2);
   EXPECT_EQ(run_binary({"probe", "--bogus", "1"}).exit_code, 2);
 }
 
@@ -84,6 +86,31 @@ TEST(ProbeCommandFailures, HelpExitsZero) {
   const auto r = run_binary({"probe", "--help"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("--timeout DURATION"));
+}
+
+// The default is liveness: with a critical check failing, /status is 503
+// but the probe (the image's HEALTHCHECK) still passes, so ECS or Swarm do
+// not restart the container over a dependency's outage.
+TEST(ProbeCommandDefault, AsksLivezSoAFailingDependencyIsNoRestart) {
+  closed_tcp_port closed;
+  temp_dir dir;
+  const std::string checks =
+      dir.write("checks.json",
+                R"({"checks":[{"name":"db","type":"tcp","host":"127.0.0.1","port":)" +
+                    std::to_string(closed.port()) + R"(,"interval":"300ms","timeout":"200ms"}]})");
+  server_process server({"--config", checks});
+  const std::string port_env = "HTTP_SERVER_PORT=" + std::to_string(server.port());
+  ASSERT_TRUE(eventually(
+      [&] {
+        return run_binary({"probe", "--url", url(server.port(), "/status")}).exit_code == 1;
+      },
+      std::chrono::seconds(5), std::chrono::milliseconds(50)))
+      << "/status never went down";
+  const auto r = run_binary({"probe"}, {port_env});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const auto status = run_binary({"probe", "--url", url(server.port(), "/status")}, {port_env});
+  EXPECT_EQ(status.exit_code, 1);
+  EXPECT_THAT(status.err, HasSubstr("unexpected status 503"));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The checks file (--config): JSON declaring dependency checks, validated
 // into check specs. Every error names its place, e.g.
-// `checks[2].timeout: must be less than interval (10s)`.
+// `checks[2].timeout: must be less than interval (10s)`. `${NAME}` in any
+// string is replaced by environment variable NAME when the file is loaded
+// (at start-up and on every SIGHUP); `$${` stands for a literal `${`.
 #pragma once
 
 #include <stdexcept>
@@ -8,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "badges_health/app/config.hpp"
 #include "badges_health/health/check_spec.hpp"
 
 namespace badges_health::app {
@@ -18,12 +21,18 @@ class config_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Parses and validates checks from JSON text. Throws config_error with a
-/// message that starts with the field path.
-std::vector<health::check_spec> parse_checks(std::string_view json_text);
+/// The process environment (getenv), the default lookup for `${NAME}`.
+const env_lookup& process_environment();
+
+/// Parses and validates checks from JSON text, with `${NAME}` looked up in
+/// `env`. Throws config_error with a message that starts with the field
+/// path; no message repeats a password.
+std::vector<health::check_spec> parse_checks(std::string_view json_text,
+                                             const env_lookup& env = process_environment());
 
 /// Reads and parses a checks file. Throws config_error whose message starts
 /// with the file path.
-std::vector<health::check_spec> load_checks_file(const std::string& path);
+std::vector<health::check_spec> load_checks_file(const std::string& path,
+                                                 const env_lookup& env = process_environment());
 
 }  // namespace badges_health::app

@@ -1,4 +1,4 @@
-// http:// URLs as the http check and the probe command take them.
+// http:// and https:// URLs as the http check and the probe command take them.
 #pragma once
 
 #include <string>
@@ -7,8 +7,8 @@
 
 namespace badges_health::app {
 
-/// Splits `url` (http://host[:port][/path][?query], IPv6 literals in
-/// brackets) into spec.host, spec.port, spec.target and spec.url. Returns
+/// Splits `url` (http[s]://host[:port][/path][?query], IPv6 literals in
+/// brackets) into spec.host, spec.port, spec.target, spec.tls and spec.url. Returns
 /// what is wrong with it, or an empty string.
 std::string parse_http_url(const std::string& url, health::check_spec& spec);
 

@@ -13,7 +13,7 @@
 
 namespace badges_health::health {
 
-enum class check_type { tcp, http, file, disk };
+enum class check_type { tcp, http, file, disk, postgres, redis };
 
 std::string_view to_string(check_type t) noexcept;
 
@@ -33,15 +33,39 @@ struct check_spec {
   unsigned rise = 2;
   unsigned fall = 3;
 
-  // tcp and http: where to connect.
+  // tcp, http and redis: where to connect.
   std::string host;
   unsigned short port = 0;
+
+  // postgres: a libpq connection string (URI or key=value form, any
+  // ${VAR} already replaced) and the query whose success is a pass. The
+  // conninfo may hold a password: show it only through redact_conninfo.
+  std::string conninfo;
+  std::string query = "SELECT 1";
+
+  // redis: AUTH credentials, empty when not given (never shown).
+  std::string username;
+  std::string password;
 
   // http: the URL as written, the request target, what passes.
   std::string url;
   std::string target = "/";
   std::vector<status_range> expect_status{{200, 399}};
   std::optional<std::string> expect_body;
+  // http over TLS (an https:// URL): the certificate and host name are
+  // verified against the system store, or `ca_file` when set; `insecure`
+  // turns verification off (and is logged as a warning).
+  bool tls = false;
+  std::string ca_file;
+  bool insecure = false;
+  // http: a JSON Pointer (RFC 6901) into the body and the JSON value it
+  // must equal, written as JSON text ("true", "\"ok\"", "3").
+  struct json_expectation {
+    std::string pointer;
+    std::string equals;
+    bool operator==(const json_expectation&) const = default;
+  };
+  std::optional<json_expectation> expect_json;
 
   // file and disk.
   std::string path;
