@@ -75,6 +75,10 @@ void check_details(std::string& out, const health::check_snapshot& c,
   }
   out.append(R"(,"durationMs":)");
   append_json(milliseconds_of(st.duration()));
+  // The same latency in draft-inadarei-api-health-check's terms.
+  out.append(R"(,"observedValue":)");
+  append_json(milliseconds_of(st.duration()));
+  out.append(R"(,"observedUnit":"ms")");
   out.append(R"(,"consecutiveFailures":)").append(std::to_string(st.consecutive_failures()));
   if (effective == health::check_status::fail) {
     out.append(R"(,"output":)");
@@ -85,7 +89,21 @@ void check_details(std::string& out, const health::check_snapshot& c,
       append_json(st.failure_output());
     }
   }
-  out.push_back('}');
+  out.append(R"(,"transitions":[)");
+  bool first = true;
+  for (const auto& t : st.transitions()) {
+    if (!first) out.push_back(',');
+    first = false;
+    char at[util::iso8601_length];
+    util::write_iso8601(t.at, at);
+    out.append(R"({"at":")").append(at, sizeof at);
+    out.append(R"(","from":")").append(health::to_string(t.from));
+    out.append(R"(","to":")").append(health::to_string(t.to));
+    out.append(R"(","reason":)");
+    append_json(t.reason);
+    out.push_back('}');
+  }
+  out.append("]}");
 }
 
 std::string verbose_body(const health::summary& s, const health::health_snapshot* snap,

@@ -60,7 +60,18 @@ bool check_state::apply(const probe_result& r, unsigned rise, unsigned fall, ste
   } else if (status_ == check_status::fail && consecutive_passes_ >= rise) {
     status_ = check_status::pass;
   }
-  return status_ != before;
+  if (status_ == before) return false;
+  auto next = transitions_ ? std::make_shared<std::vector<transition>>(*transitions_)
+                           : std::make_shared<std::vector<transition>>();
+  if (next->size() == max_transitions) next->erase(next->begin());
+  next->push_back(transition{wall_now, before, status_, r.output});
+  transitions_ = std::move(next);
+  return true;
+}
+
+const std::vector<transition>& check_state::transitions() const noexcept {
+  static const std::vector<transition> none;
+  return transitions_ ? *transitions_ : none;
 }
 
 bool check_state::stale(steady_time now, std::chrono::milliseconds stale_after) const noexcept {

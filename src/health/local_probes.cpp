@@ -5,9 +5,11 @@
 #include <sys/statvfs.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "http_probe.hpp"
 #include "postgres_probe.hpp"
@@ -49,10 +51,57 @@ probe_result check_disk(const check_spec& spec) {
   return {true, seen};
 }
 
-void local_probe::start(completion done) {
-  boost::asio::post(
-      ex_, [result = fn_(spec_), done = std::move(done)]() mutable { done(std::move(result)); });
+namespace {
+
+// The threads that make the file and disk checks' system calls. Never
+// destroyed: a thread stuck in a dead mount must not hold up the exit.
+boost::asio::thread_pool& blocking_calls() {
+  static auto* pool = new boost::asio::thread_pool(2);
+  return *pool;
 }
+
+}  // namespace
+
+local_probe::local_probe(check_spec spec, check_fn fn, boost::asio::any_io_executor ex)
+    : spec_(std::move(spec)), fn_(fn), ex_(std::move(ex)) {}
+
+local_probe::~local_probe() {
+  const std::lock_guard lock(state_->mutex);
+  state_->probe_gone = true;
+}
+
+void local_probe::start(completion done) {
+  {
+    const std::lock_guard lock(state_->mutex);
+    if (state_->busy) {
+      boost::asio::post(ex_, [done = std::move(done), path = spec_.path] {
+        done({false,
+              "the previous check of " + path + " has not returned yet (a hung file system?)"});
+      });
+      return;
+    }
+    state_->busy = true;
+  }
+  pending_ = std::move(done);
+  boost::asio::post(blocking_calls(), [state = state_, fn = fn_, spec = spec_, ex = ex_,
+                                       self = std::weak_ptr<local_probe>(weak_from_this())] {
+    probe_result result = fn(spec);
+    const std::lock_guard lock(state->mutex);
+    state->busy = false;
+    // Posting to the control io_context only while the probe lives: it is
+    // destroyed (under this mutex) before that io_context is.
+    if (state->probe_gone) return;
+    boost::asio::post(ex, [self, result = std::move(result)]() mutable {
+      if (auto alive = self.lock()) alive->finish(std::move(result));
+    });
+  });
+}
+
+void local_probe::finish(probe_result result) {
+  if (auto done = std::exchange(pending_, nullptr)) done(std::move(result));
+}
+
+void local_probe::cancel() noexcept { pending_ = nullptr; }
 
 std::shared_ptr<probe> make_probe(const check_spec& spec, boost::asio::any_io_executor ex) {
   switch (spec.type) {

@@ -477,3 +477,41 @@ TEST_F(HealthReadiness, ReadyzAnswers503UntilEveryCheckHasAFirstResult) {
 
 }  // namespace
 }  // namespace badges_health::test
+
+namespace badges_health::test {
+namespace {
+
+// Verbose output says how slow a dependency is and how it has flapped.
+class HealthTransitions : public ::testing::Test {
+ protected:
+  temp_dir dir_;
+};
+
+TEST_F(HealthTransitions, VerboseListsEachChangeWithItsReasonAndTheLatency) {
+  const std::string flag = dir_.file("maintenance");
+  // rise 1 and fall 1: every attempt that differs is a transition.
+  health_service svc(
+      dir_, json::array({file_check("switch", flag, "present", {{"rise", 1}, {"fall", 1}})}));
+  ASSERT_TRUE(svc.wait_for_result("switch"));
+  dir_.write("maintenance", "");
+  ASSERT_TRUE(
+      svc.wait_for([](const json& b) { return json_at(b, "/checks/switch/status") == "pass"; }));
+  dir_.remove("maintenance");
+  const auto body = svc.wait_for(
+      [](const json& b) { return json_at(b, "/checks/switch/transitions").size() == 3; });
+  ASSERT_TRUE(body) << svc.verbose().dump();
+  const json t = json_at(*body, "/checks/switch/transitions");
+  EXPECT_EQ(t[0]["from"], "pending");
+  EXPECT_EQ(t[0]["to"], "fail");
+  EXPECT_EQ(t[1]["from"], "fail");
+  EXPECT_EQ(t[1]["to"], "pass");
+  EXPECT_EQ(t[2]["to"], "fail");
+  EXPECT_NE(t[2]["reason"].get<std::string>().find("is absent"), std::string::npos) << t.dump();
+  EXPECT_LE(t[0]["at"].get<std::string>(), t[2]["at"].get<std::string>());
+  const json c = json_at(*body, "/checks/switch");
+  EXPECT_EQ(c["observedUnit"], "ms");
+  EXPECT_TRUE(c["observedValue"].is_number());
+}
+
+}  // namespace
+}  // namespace badges_health::test

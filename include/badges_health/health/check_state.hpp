@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace badges_health::health {
 
@@ -22,8 +24,20 @@ struct probe_result {
   std::string output;
 };
 
+/// One change of a check's status, as operators read it to see flapping.
+struct transition {
+  std::chrono::system_clock::time_point at;
+  check_status from;
+  check_status to;
+  /// The output of the attempt that made the change.
+  std::string reason;
+};
+
 class check_state {
  public:
+  /// Transitions kept per check.
+  static constexpr std::size_t max_transitions = 10;
+
   using steady_time = std::chrono::steady_clock::time_point;
   using system_time = std::chrono::system_clock::time_point;
 
@@ -56,6 +70,8 @@ class check_state {
   const std::string& failure_output() const noexcept { return failure_output_; }
   /// Output of the most recent attempt.
   const std::string& last_output() const noexcept { return last_output_; }
+  /// The last max_transitions changes of status, oldest first.
+  const std::vector<transition>& transitions() const noexcept;
 
  private:
   check_status status_ = check_status::pending;
@@ -67,6 +83,10 @@ class check_state {
   std::chrono::microseconds duration_{0};
   std::string failure_output_;
   std::string last_output_;
+  // Shared between the copies of this state that are published, and
+  // replaced only when the status changes: a result that changes nothing
+  // copies a pointer, not ten strings.
+  std::shared_ptr<const std::vector<transition>> transitions_;
 };
 
 }  // namespace badges_health::health
