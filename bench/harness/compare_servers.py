@@ -26,7 +26,7 @@ import first_response
 import proc_stats
 import servers
 import status_client
-from processes import ChildProcesses, wait_exit
+from processes import ChildProcesses, require, wait_exit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -724,11 +724,7 @@ def describe_machine(args, load_before, response_sizes):
 
 def main(argv):
     args = parse_args(argv)
-    for tool in ("wrk", "taskset"):
-        if not shutil.which(tool):
-            sys.exit(f"bench: {tool} not found (bench/run installs it)")
-    if not os.access(args.binary, os.X_OK):
-        sys.exit(f"bench: {args.binary} is not an executable")
+    require("bench/run", ("wrk", "taskset"), args.binary)
     if args.server_cpu == args.client_cpu:
         log(f"bench: warning: servers and wrk share CPU {args.server_cpu}")
 

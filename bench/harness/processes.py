@@ -5,11 +5,24 @@ without cleaning up."""
 
 import ctypes
 import os
+import shutil
 import signal
 import subprocess
+import sys
 import time
 
 _PR_SET_PDEATHSIG = 1
+
+
+def require(prog, tools, binary):
+    """Exits with a message naming `prog` unless every tool is on PATH and
+    `binary` is executable; `prog` (bench/run, bench/syscalls) installs the
+    tools."""
+    for tool in tools:
+        if not shutil.which(tool):
+            sys.exit(f"{prog}: {tool} not found ({prog} installs it)")
+    if not os.access(binary, os.X_OK):
+        sys.exit(f"{prog}: {binary} is not an executable")
 
 
 def _die_with_parent():

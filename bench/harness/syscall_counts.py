@@ -27,7 +27,7 @@ import time
 import servers
 import status_client
 from compare_servers import command_output
-from processes import ChildProcesses, wait_exit
+from processes import ChildProcesses, require, wait_exit
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BENCH = os.path.dirname(HERE)
@@ -303,11 +303,7 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
-    for tool in ("strace", "taskset"):
-        if not shutil.which(tool):
-            sys.exit(f"bench/syscalls: {tool} not found (bench/syscalls installs it)")
-    if not os.access(args.binary, os.X_OK):
-        sys.exit(f"bench/syscalls: {args.binary} is not an executable")
+    require("bench/syscalls", ("strace", "taskset"), args.binary)
 
     own_workdir = args.workdir is None
     workdir = args.workdir or tempfile.mkdtemp(prefix="badges-health-syscalls.")

@@ -80,14 +80,19 @@ std::optional<request_processor::line_version> request_processor::request_line_v
   return line_version{end - 1, v[6] - '0', v[8] - '0'};
 }
 
+void request_processor::new_parser() {
+  // A fresh parser per request, limits set before it sees a byte.
+  parser_.emplace();
+  parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+}
+
 std::size_t request_processor::parse_as_http11(std::string_view request, line_version version,
                                                beast::error_code& ec) {
   // The same bytes with the minor version rewritten, through a fresh
   // parser; the fields are copied into it, so the copy can go at once.
   std::string patched(request);
   patched[version.minor_at] = '1';
-  parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+  new_parser();
   ec = {};
   return parser_->put(boost::asio::const_buffer(patched.data(), patched.size()), ec);
 }
@@ -96,9 +101,7 @@ std::size_t request_processor::parse(std::string_view data, bool draining) {
   std::size_t pos = 0;
   while (!closing_ && queued_ < options_.max_pipelined && pos < data.size()) {
     if (!parser_) {
-      // A fresh parser per request, limits set before it sees a byte.
-      parser_.emplace();
-      parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
+      new_parser();
       ++started_;
     }
     beast::error_code ec;

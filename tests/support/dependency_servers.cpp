@@ -219,6 +219,13 @@ closed_tcp_port::closed_tcp_port() : fd_(bind_loopback(0, false)), port_(local_p
 
 closed_tcp_port::~closed_tcp_port() { ::close(fd_); }
 
+unsigned short free_loopback_port() {
+  const int fd = bind_loopback(0, false);
+  const unsigned short port = local_port(fd);
+  ::close(fd);
+  return port;
+}
+
 // --------------------------------------------------------------- http ----
 
 http_dependency::http_dependency() {

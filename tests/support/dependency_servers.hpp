@@ -95,6 +95,12 @@ class closed_tcp_port {
   unsigned short port_ = 0;
 };
 
+/// A port on 127.0.0.1 that the kernel says is free now (bound to 0, then
+/// released), for a server started by another program that needs its port
+/// on its command line (PostgreSQL, Redis). Another test may take it
+/// before that server binds it: callers retry with a new one.
+unsigned short free_loopback_port();
+
 /// A minimal HTTP/1.1 server on 127.0.0.1: one request per connection,
 /// answered according to the behaviour set last.
 class http_dependency {

@@ -1,6 +1,7 @@
 // A private PostgreSQL cluster per test: initdb, pg_ctl and psql run as
 // child processes (as the postgres user when the tests run as root).
 #include "support/postgres_server.hpp"
+#include "support/dependency_servers.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -76,22 +77,6 @@ command_result run_or_throw(std::vector<std::string> argv, const std::string& cw
   return r;
 }
 
-/// A port the kernel says is free now (bound to 0, then released).
-unsigned short free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(std::string("free port: ") + std::strerror(errno));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 void give_to_postgres(const std::string& path) {
   if (!running_as_root()) return;
   const passwd* pw = ::getpwnam("postgres");
@@ -150,7 +135,7 @@ postgres_server::postgres_server() {
       dir_);
   // A port found free can be taken before the server binds it: try again.
   for (int attempt = 0;; ++attempt) {
-    port_ = free_port();
+    port_ = free_loopback_port();
     try {
       start();
       break;

@@ -1,6 +1,7 @@
 // A private redis-server per test, started in the foreground and killed
 // at the end.
 #include "support/redis_server.hpp"
+#include "support/dependency_servers.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -21,21 +22,6 @@
 
 namespace badges_health::test {
 namespace {
-
-unsigned short free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(std::string("free port: ") + std::strerror(errno));
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// True when something accepts connections on 127.0.0.1:port.
 bool accepts(unsigned short port) {
@@ -70,7 +56,7 @@ redis_server::redis_server() {
   dir_ = pattern;
   // A port found free can be taken before redis binds it: try again.
   for (int attempt = 0; attempt < 3 && pid_ < 0; ++attempt) {
-    port_ = free_port();
+    port_ = free_loopback_port();
     std::vector<std::string> argv{redis_server_binary(),
                                   "--port",
                                   std::to_string(port_),

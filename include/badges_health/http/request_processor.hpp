@@ -79,6 +79,7 @@ class request_processor {
   std::size_t parse_as_http11(std::string_view request, line_version version,
                               boost::beast::error_code& ec);
   std::size_t parse(std::string_view data, bool draining);
+  void new_parser();
   void keep(std::string_view rest);
   void answer_current(bool draining);
   void reject(const http_error& e);
