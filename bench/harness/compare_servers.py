@@ -1,10 +1,13 @@
-"""badges-health against nginx answering the same /status on one machine.
+"""badges-health against nginx answering the same /status on one machine,
+over HTTP/1.1 and HTTP/2, and against grpc++'s health service for the gRPC
+health Check.
 
 Each scenario starts both servers fresh, pinned to one CPU, warms them up,
 then runs rounds that alternate between them (badges-health, nginx,
-badges-health, nginx...) with wrk pinned to another CPU. Every metric is the
-median over rounds. The Markdown table goes to stdout and to the results
-file. bench/run builds the binary and calls this; see bench/README.md."""
+badges-health, nginx...) with wrk or h2load pinned to another CPU. Every
+metric is the median over rounds. The Markdown table goes to stdout and to
+the results file. bench/run builds the binaries and calls this; see
+bench/README.md."""
 
 import argparse
 import datetime
@@ -22,7 +25,10 @@ import sys
 import tempfile
 import time
 
+import curl_probe
 import first_response
+import h2_load
+import measured_run
 import proc_stats
 import servers
 import status_client
@@ -34,6 +40,7 @@ REPORT_LUA = os.path.join(BENCH, "wrk", "report.lua")
 PIPELINE_LUA = os.path.join(BENCH, "wrk", "pipeline.lua")
 NGINX_TEMPLATE = os.path.join(BENCH, "nginx", "status.conf.in")
 IDLE_HELPER = os.path.join(HERE, "idle_connections.py")
+GRPC_PEER_BINARY = os.path.join(os.path.dirname(BENCH), "build", "bench", "grpc-health-peer")
 PYTHON = "/usr/bin/python3"
 MIB = 1024.0
 
@@ -54,8 +61,11 @@ def parse_duration(text):
 
 # In report order: the four loads whose CPU per request is the headline
 # (keep-alive, pipelined, a connection per request, one sequential
-# connection) come first after the start, then the idle connections.
-SCENARIOS = ("startup", "keepalive", "pipeline", "close", "sequential", "idle")
+# connection) come first after the start, then the idle connections, then
+# HTTP/2 against nginx and the gRPC health Check against grpc++.
+SCENARIOS = ("startup", "keepalive", "pipeline", "close", "sequential", "idle", "h2", "grpc")
+# The scenarios that drive the servers with h2load (and check them with curl).
+H2_SCENARIOS = ("h2", "grpc")
 
 
 def parse_args(argv):
@@ -78,12 +88,20 @@ def parse_args(argv):
     parser.add_argument("--idle-connections", type=int, default=10000)
     parser.add_argument("--probe-connections", type=int, default=4,
                         help="wrk connections probing while the idle ones are held")
+    parser.add_argument("--h2-connections", type=int, default=16,
+                        help="h2load connections for h2 and grpc (default 16)")
+    parser.add_argument("--h2-streams", type=int, default=10,
+                        help="h2load requests in flight per connection for h2 and grpc; "
+                             "h2 runs a second shape with 1 (default 10)")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--server-cpu", type=int, default=0)
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--binary", required=True, help="the badges-health Release binary")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--grpc-peer", default=GRPC_PEER_BINARY,
+                        help="the grpc++ health server of the grpc scenario "
+                             "(bench/grpc-peer/build makes it)")
     parser.add_argument("--results", default=os.path.join(BENCH, "results", "latest.md"))
     parser.add_argument("--workdir", help="temporary files (default: a new temp dir)")
     parser.add_argument("--command", help="how the run was invoked, for the results file")
@@ -106,6 +124,8 @@ def parse_args(argv):
         parser.error("--rounds, --starts and --duration must be at least 1")
     if args.connections < 1 or args.close_connections < 1:
         parser.error("--connections and --close-connections must be at least 1")
+    if args.h2_connections < 1 or args.h2_streams < 1:
+        parser.error("--h2-connections and --h2-streams must be at least 1")
     if "idle" in args.scenarios and args.duration > IDLE_ROUND_LIMIT_S - 10:
         parser.error(f"--duration: the idle scenario needs rounds under "
                      f"{IDLE_ROUND_LIMIT_S - 10}s (servers drop idle connections at 75s)")
@@ -146,33 +166,10 @@ def run_wrk(children, cpu, server_cpu, server, load, duration):
     if load.script_args:
         argv += ["--"] + [str(a) for a in load.script_args]
 
-    pids = server.pids()
-    cpu_before = proc_stats.total(proc_stats.cpu_seconds, pids)
-    core_before = proc_stats.cpu_busy_seconds(server_cpu)
-    began = time.monotonic()
-    proc = children.start(argv, cpu=cpu, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = began + duration + 30
-    peak_rss = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            children.stop(proc.pid, signal.SIGKILL, grace=1.0)
-            raise RuntimeError(f"wrk did not finish within {duration + 30}s")
-        peak_rss = max(peak_rss, proc_stats.total(proc_stats.rss_kib, pids))
-        time.sleep(0.2)
-    wall = time.monotonic() - began
-    cpu_after = proc_stats.total(proc_stats.cpu_seconds, pids)
-    core_after = proc_stats.cpu_busy_seconds(server_cpu)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    children.forget(proc.pid)
-    out = proc.stdout.read().decode("utf-8", "replace")
-    err = proc.stderr.read().decode("utf-8", "replace")
-    proc.stdout.close()
-    proc.stderr.close()
+    done = measured_run.run(children, argv, cpu, server_cpu, server, duration)
+    out, err = done.stdout, done.stderr
     match = re.search(r"^BENCH_RESULT (\{.*\})$", out, re.MULTILINE)
-    if proc.returncode != 0 or not match:
+    if done.returncode != 0 or not match:
         raise RuntimeError(f"wrk failed ({' '.join(argv)}):\n{out}{err}")
     result = json.loads(match.group(1))
     requests = max(result["requests"], 1)
@@ -181,12 +178,11 @@ def run_wrk(children, cpu, server_cpu, server, load, duration):
         "rps": result["requests"] / seconds,
         "p50_ms": result["p50_us"] / 1000.0,
         "p99_ms": result["p99_us"] / 1000.0,
-        "cpu_us_per_req": (cpu_after - cpu_before) * 1e6 / requests,
-        "server_cpu_pct": (cpu_after - cpu_before) * 100.0 / wall,
-        "client_cpu_pct": (usage.ru_utime + usage.ru_stime) * 100.0 / seconds,
-        "other_cpu_pct": max(0.0, (core_after - core_before) - (cpu_after - cpu_before)) * 100.0
-                         / wall,
-        "rss_peak_mib": peak_rss / MIB,
+        "cpu_us_per_req": done.server_cpu_s * 1e6 / requests,
+        "server_cpu_pct": done.server_cpu_s * 100.0 / done.wall,
+        "client_cpu_pct": done.client_cpu_s * 100.0 / seconds,
+        "other_cpu_pct": done.other_cpu_s * 100.0 / done.wall,
+        "rss_peak_mib": done.peak_rss_kib / MIB,
         "errors": sum(result["errors"].values()),
         "requests": result["requests"],
         "reachable_pct": result["reachable_pct"],
@@ -240,10 +236,19 @@ class Bench:
         self.args = args
         self.children = children
         self.workdir = workdir
-        self.kinds = [servers.BadgesHealth(args.binary), servers.Nginx(args.nginx, NGINX_TEMPLATE)]
-        # samples[scenario][metric][server name] -> list of per-round values
+        badges = servers.BadgesHealth(args.binary)
+        # The pair each protocol compares; the first is always badges-health.
+        self.kinds = [badges, servers.Nginx(args.nginx, NGINX_TEMPLATE)]
+        self.h2_kinds = [badges, servers.Nginx(args.nginx, NGINX_TEMPLATE, http2=True)]
+        self.grpc_kinds = [badges, servers.GrpcHealthPeer(args.grpc_peer)]
+        # h2load posts this file for the gRPC Check: the 5-byte empty request.
+        self.grpc_request_file = os.path.join(workdir, "grpc-check-request.bin")
+        # samples[sample group][metric][server name] -> list of per-round
+        # values; a scenario's group is its key, plus h2-single for h2's
+        # second shape
         self.samples = {}
         self.notes = []
+        self.failures = []  # (scenario key, message)
         self.response_sizes = {}
         self.current_title = ""
         # (server, scenario title) -> largest share of latency samples that
@@ -264,10 +269,20 @@ class Bench:
                                           100.0 - values["reachable_pct"])
         return values
 
-    def start_servers(self, capacity):
+    def h2load(self, server, load, duration):
+        return h2_load.run(self.children, self.args.client_cpu, self.args.server_cpu, server,
+                           load, duration, os.path.join(self.workdir, "h2load.log"))
+
+    def measure(self, server, load, duration):
+        if isinstance(load, h2_load.H2Load):
+            return self.h2load(server, load, duration)
+        return self.wrk(server, load, duration)
+
+    def start_servers(self, capacity, kinds=None):
+        """Starts the HTTP/1.1 pair, or `kinds`, each fresh."""
         started = []
         try:
-            for kind in self.kinds:
+            for kind in kinds or self.kinds:
                 started.append(servers.start(
                     self.children, kind, capacity, self.workdir, self.args.server_cpu,
                     os.path.join(self.workdir, f"{kind.name}.log")))
@@ -275,31 +290,73 @@ class Bench:
             for server in started:
                 servers.stop(self.children, server)
             raise
-        for server in started:
-            response = status_client.fetch_status(server.port)
-            self.response_sizes.setdefault(server.name, len(response))
+        if kinds is None:
+            for server in started:
+                response = status_client.fetch_status(server.port)
+                self.response_sizes.setdefault(server.name, len(response))
         return started
 
-    def load_scenario(self, key, title, load, capacity=0):
+    @staticmethod
+    def check_answers(running, check, when):
+        """Raises naming the server when `check(port)` finds its answer wrong."""
+        for server in running:
+            wrong = check(server.port)
+            if wrong:
+                raise RuntimeError(f"{server.name} {when}: {wrong}")
+
+    def load_scenario(self, key, title, load, capacity=0, kinds=None, check=None):
+        """Rounds of `load` against fresh servers; `check(port)` (None when
+        the answer is right) runs on each before the warm-up and after the
+        last round."""
         args = self.args
         log(f"== {title}")
         self.current_title = title
-        running = self.start_servers(capacity)
+        running = self.start_servers(capacity, kinds)
         try:
+            if check:
+                self.check_answers(running, check, "before the load")
             for server in running:
                 if args.warmup:
-                    self.wrk(server, load, args.warmup)
+                    self.measure(server, load, args.warmup)
             for r in range(args.rounds):
                 for server in running:
-                    values = self.wrk(server, load, args.duration)
+                    values = self.measure(server, load, args.duration)
                     self.record(key, server.name, values)
                     log(f"   round {r + 1}/{args.rounds} {server.name:13} "
                         f"{values['rps']:>10,.0f} req/s  p50 {values['p50_ms']:.3f} ms  "
                         f"p99 {values['p99_ms']:.3f} ms  {values['cpu_us_per_req']:.2f} us/req"
                         f"  errors {values['errors']}")
+            if check:
+                self.check_answers(running, check, "after the load")
         finally:
             for server in running:
                 servers.stop(self.children, server)
+
+    def h2_scenario(self):
+        """GET /status over h2c against nginx: many streams per connection,
+        then (unless that was already 1) one stream per connection."""
+        args = self.args
+        shapes = [("h2", args.h2_streams)]
+        if args.h2_streams != 1:
+            shapes.append(("h2-single", 1))
+        for group, streams in shapes:
+            self.load_scenario(
+                group, f"HTTP/2 (h2c) GET /status, {args.h2_connections} connections × "
+                       f"{streams} stream{'s' if streams != 1 else ''}",
+                h2_load.H2Load(args.h2_connections, streams, "/status"),
+                kinds=self.h2_kinds, check=curl_probe.status_problem)
+
+    def grpc_scenario(self):
+        """The gRPC health Check (service "") against grpc++'s own service."""
+        args = self.args
+        with open(self.grpc_request_file, "wb") as f:
+            f.write(curl_probe.GRPC_CHECK_REQUEST)
+        self.load_scenario(
+            "grpc", f"gRPC health Check over h2c, {args.h2_connections} connections × "
+                    f"{args.h2_streams} streams",
+            h2_load.H2Load(args.h2_connections, args.h2_streams, curl_probe.GRPC_CHECK_PATH,
+                           data_file=self.grpc_request_file, headers=curl_probe.GRPC_HEADERS),
+            kinds=self.grpc_kinds, check=curl_probe.grpc_check_problem)
 
     def idle_scenario(self):
         args = self.args
@@ -388,33 +445,52 @@ class Bench:
                 proc_stats.total(proc_stats.pss_kib, pids) / MIB)
 
     def run(self):
+        """Runs every chosen scenario. One that fails (a server that does not
+        start or answers wrongly, a failed request under h2load, a load
+        generator that errs) is recorded with its message and its samples
+        dropped, so that no ratio stands on partial work; the rest still run."""
+        for key in self.args.scenarios:
+            try:
+                self.run_scenario(key)
+            except (RuntimeError, OSError) as e:
+                self.failures.append((key, str(e)))
+                for group in HEADLINE.get(key, (key,)):
+                    self.samples.pop(group, None)
+                log(f"bench: scenario {key} FAILED: {e}")
+
+    def run_scenario(self, key):
         args = self.args
-        for key in args.scenarios:
-            if key == "startup":
-                self.startup_scenario()
-            elif key == "keepalive":
-                self.load_scenario(key, f"{args.connections} keep-alive connections",
-                                   Load(args.connections, REPORT_LUA))
-            elif key == "pipeline":
-                self.load_scenario(
-                    key, f"{args.pipeline_depth}-deep pipelining on {args.connections} connections",
-                    Load(args.connections, PIPELINE_LUA, [args.pipeline_depth]))
-            elif key == "close":
-                self.load_scenario(
-                    key, f"a new connection per request, Connection: close "
-                         f"({args.close_connections} at once)",
-                    Load(args.close_connections, REPORT_LUA, headers=["Connection: close"]))
-            elif key == "sequential":
-                self.load_scenario(key, "one keep-alive connection, one request after another",
-                                   Load(1, REPORT_LUA))
-            elif key == "idle":
-                self.idle_scenario()
+        if key == "startup":
+            self.startup_scenario()
+        elif key == "keepalive":
+            self.load_scenario(key, f"{args.connections} keep-alive connections",
+                               Load(args.connections, REPORT_LUA))
+        elif key == "pipeline":
+            self.load_scenario(
+                key, f"{args.pipeline_depth}-deep pipelining on {args.connections} connections",
+                Load(args.connections, PIPELINE_LUA, [args.pipeline_depth]))
+        elif key == "close":
+            self.load_scenario(
+                key, f"a new connection per request, Connection: close "
+                     f"({args.close_connections} at once)",
+                Load(args.close_connections, REPORT_LUA, headers=["Connection: close"]))
+        elif key == "sequential":
+            self.load_scenario(key, "one keep-alive connection, one request after another",
+                               Load(1, REPORT_LUA))
+        elif key == "idle":
+            self.idle_scenario()
+        elif key == "h2":
+            self.h2_scenario()
+        elif key == "grpc":
+            self.grpc_scenario()
 
 
 # --------------------------------------------------------------------------
 # Report
 
-BADGES, NGINX = "badges-health", "nginx"
+BADGES, NGINX, GRPC_PEER = "badges-health", "nginx", "grpc++"
+# The references in report order, with what badges-health is compared on.
+REFERENCES = ((NGINX, "GET /status"), (GRPC_PEER, "gRPC health Check"))
 
 
 def fmt_number(value, unit):
@@ -428,6 +504,8 @@ def fmt_number(value, unit):
         return f"{value:.1f} MiB"
     if unit == "%":
         return f"{value:.0f} %"
+    if unit == "B":
+        return f"{value:,.1f} B"
     return f"{value:,.0f}"
 
 
@@ -439,46 +517,80 @@ class Row:
         self.key = key
         self.unit = unit
         self.combine = combine
-        self.target = target  # (description, predicate(badges, nginx, ratio) -> bool)
+        self.target = target  # (description, predicate(badges, reference, ratio) -> bool)
+        self.group = None  # the sample group it reads; None: its scenario's key
+        self.reference = NGINX  # the server in the second column
 
 
 OTHER_WORK = "other processes on the server's CPU"
 
 
-def cpu_target(label):
-    """CPU per request at `label` ≤ 1.0× nginx: the target of every headline load."""
-    return (f"CPU per request at {label} ≤ 1.0× nginx", lambda b, x, r: r <= 1.0)
+def cpu_bound(reference):
+    """The CPU-per-request target against `reference`, in words."""
+    return "< 1.0× grpc++" if reference == GRPC_PEER else "≤ 1.0× nginx"
+
+
+def cpu_target(label, reference=NGINX):
+    """CPU per request at `label`: ≤ 1.0× nginx at every headline load;
+    below grpc++'s for the gRPC Check."""
+    if reference == GRPC_PEER:
+        return (f"CPU per request at {label} {cpu_bound(reference)}", lambda b, x, r: r < 1.0)
+    return (f"CPU per request at {label} {cpu_bound(reference)}", lambda b, x, r: r <= 1.0)
 
 
 def load_rows(label, p50_label="p50 latency", p99_label="p99 latency", rps_target=None,
-              p99_target=None, extra=()):
-    """The rows every wrk scenario has; server CPU per request is the
-    headline and carries the ≤ 1.0× nginx target."""
-    return [
+              p99_target=None, extra=(), group=None, reference=NGINX, client="wrk"):
+    """The rows every load scenario has; server CPU per request is the
+    headline and carries the target against the reference."""
+    rows = [
         Row(label, "requests/s", "rps", "req/s", target=rps_target),
         Row(label, p50_label, "p50_ms", "ms"),
         Row(label, p99_label, "p99_ms", "ms", target=p99_target),
-        Row(label, "server CPU per request", "cpu_us_per_req", "us", target=cpu_target(label)),
+        Row(label, "server CPU per request", "cpu_us_per_req", "us",
+            target=cpu_target(label, reference)),
         *extra,
         Row(label, "server CPU busy", "server_cpu_pct", "%"),
-        Row(label, "wrk CPU busy", "client_cpu_pct", "%"),
+        Row(label, f"{client} CPU busy", "client_cpu_pct", "%"),
         Row(label, OTHER_WORK, "other_cpu_pct", "%"),
         Row(label, "errors (all rounds)", "errors", "", combine=sum),
     ]
+    for row in rows:
+        row.group = group
+        row.reference = reference
+    return rows
 
 
-# Scenario keys whose rows open with requests/s, p50, p99 and CPU per
-# request: the headline summary at the top of the report.
-HEADLINE = ("keepalive", "pipeline", "close", "sequential")
+# Scenario key -> the sample groups whose CPU per request is a headline line.
+HEADLINE = {"keepalive": ("keepalive",), "pipeline": ("pipeline",), "close": ("close",),
+            "sequential": ("sequential",), "h2": ("h2", "h2-single"), "grpc": ("grpc",)}
 
 
-def scenario_label(args, key):
+def reference_of(group):
+    return GRPC_PEER if group == "grpc" else NGINX
+
+
+def scenario_label(args, group):
+    streams = f"{args.h2_streams} stream{'s' if args.h2_streams != 1 else ''}"
     return {
         "keepalive": f"{args.connections} keep-alive",
         "pipeline": f"{args.pipeline_depth}-deep pipelined",
         "close": f"connection per request ({args.close_connections} at once)",
         "sequential": "one sequential connection",
-    }[key]
+        "h2": f"h2c, {args.h2_connections} connections × {streams}",
+        "h2-single": f"h2c, {args.h2_connections} connections × 1 stream",
+        "grpc": f"gRPC Check, {args.h2_connections} connections × {streams}",
+    }[group]
+
+
+def h2_rows(args, group, reference=NGINX):
+    """The rows of one h2load load: those of every load, plus the bytes per
+    response, the threads and the memory of each server."""
+    label = scenario_label(args, group)
+    return load_rows(
+        label, group=group, reference=reference, client="h2load",
+        extra=[Row(label, "bytes received per response", "bytes_per_response", "B"),
+               Row(label, "server threads", "threads", "", combine=max),
+               Row(label, "RSS under load (peak)", "rss_peak_mib", "MiB")])
 
 
 def rows_for(args):
@@ -518,73 +630,156 @@ def rows_for(args):
                 combine=min),
             Row(f"{n} idle", "probe errors (all rounds)", "errors", "", combine=sum),
         ],
+        "h2": h2_rows(args, "h2") + (h2_rows(args, "h2-single") if args.h2_streams != 1 else []),
+        "grpc": h2_rows(args, "grpc", reference=GRPC_PEER),
     }
 
 
 def contention_notes(bench, all_rows):
-    """A warning per scenario where other work took a real share of the
+    """A warning per load where other work took a real share of the
     server's CPU."""
     notes = []
     for key in bench.args.scenarios:
-        values = [v for per_server in bench.samples.get(key, {}).get("other_cpu_pct", {}).values()
-                  for v in per_server]
-        if values and statistics.median(values) >= 10.0:
-            notes.append(f"- **{all_rows[key][0].scenario}: other processes used a median "
-                         f"{statistics.median(values):.0f} % of the server's CPU during the runs; "
-                         "treat req/s and latencies there as noisy.**")
+        # One warning per sample group (h2 has two), named by its rows' label.
+        labels = dict.fromkeys((row.group or key, row.scenario) for row in all_rows[key])
+        for group, label in labels:
+            values = [v for per_server
+                      in bench.samples.get(group, {}).get("other_cpu_pct", {}).values()
+                      for v in per_server]
+            if values and statistics.median(values) >= 10.0:
+                notes.append(f"- **{label}: other processes used a median "
+                             f"{statistics.median(values):.0f} % of the server's CPU during the "
+                             "runs; treat req/s and latencies there as noisy.**")
     return ["", "## Noise", ""] + notes if notes else []
 
 
-def headline_table(bench):
-    """One line per headline load: CPU per request against nginx, then
-    requests/s and p99 of each server."""
+def headline_table(bench, reference):
+    """One line per headline load against `reference`: CPU per request of
+    each server and their ratio, then requests/s and p99 of each."""
     args = bench.args
     lines = []
     for key in args.scenarios:
-        if key not in HEADLINE:
-            continue
-        samples = bench.samples.get(key, {})
-        medians = {}
-        for metric in ("cpu_us_per_req", "rps", "p99_ms"):
-            per_server = samples.get(metric, {})
-            if BADGES not in per_server or NGINX not in per_server:
-                break
-            medians[metric] = (statistics.median(per_server[BADGES]),
-                               statistics.median(per_server[NGINX]))
-        else:
-            label = scenario_label(args, key)
-            (cb, cx), (rb, rx), (pb, px) = (medians[m] for m in ("cpu_us_per_req", "rps",
-                                                                  "p99_ms"))
-            ratio = cb / cx if cx else float("nan")
-            description, passes = cpu_target(label)
-            verdict = "PASS" if cx and passes(cb, cx, ratio) else "FAIL"
-            lines.append(f"| {label} | {fmt_number(cb, 'us')} | {fmt_number(cx, 'us')} | "
-                         f"{ratio:.2f}× | {fmt_number(rb, 'req/s')} | {fmt_number(rx, 'req/s')} | "
-                         f"{fmt_number(pb, 'ms')} | {fmt_number(px, 'ms')} | "
-                         f"≤ 1.0× nginx: **{verdict}** |")
+        for group in HEADLINE.get(key, ()):
+            if reference_of(group) != reference:
+                continue
+            samples = bench.samples.get(group, {})
+            medians = {}
+            for metric in ("cpu_us_per_req", "rps", "p99_ms"):
+                per_server = samples.get(metric, {})
+                if BADGES not in per_server or reference not in per_server:
+                    break
+                medians[metric] = (statistics.median(per_server[BADGES]),
+                                   statistics.median(per_server[reference]))
+            else:
+                label = scenario_label(args, group)
+                (cb, cx), (rb, rx), (pb, px) = (medians[m] for m in ("cpu_us_per_req", "rps",
+                                                                      "p99_ms"))
+                ratio = cb / cx if cx else float("nan")
+                description, passes = cpu_target(label, reference)
+                verdict = "PASS" if cx and passes(cb, cx, ratio) else "FAIL"
+                lines.append(f"| {label} | {fmt_number(cb, 'us')} | {fmt_number(cx, 'us')} | "
+                             f"{ratio:.2f}× | {fmt_number(rb, 'req/s')} | "
+                             f"{fmt_number(rx, 'req/s')} | {fmt_number(pb, 'ms')} | "
+                             f"{fmt_number(px, 'ms')} | {cpu_bound(reference)}: **{verdict}** |")
     if not lines:
         return []
-    return ["", "## Headline: server CPU per request", "",
-            "| load | CPU/request badges-health | CPU/request nginx | ratio | "
-            "req/s badges-health | req/s nginx | p99 badges-health | p99 nginx | target |",
+    title = ("## Headline: server CPU per request" if reference == NGINX else
+             f"## Headline: server CPU per request against {reference}")
+    return ["", title, "",
+            f"| load | CPU/request badges-health | CPU/request {reference} | ratio | "
+            f"req/s badges-health | req/s {reference} | p99 badges-health | p99 {reference} | "
+            "target |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---|"] + lines
+
+
+def report_title(references):
+    """What was compared with what, from the references that have rows."""
+    subjects = dict(REFERENCES)
+    if len(references) == 1:
+        return f"# badges-health vs {references[0]}: {subjects[references[0]]}"
+    return "# badges-health vs " + " and ".join(f"{r} ({subjects[r]})" for r in references)
+
+
+def reading_notes(args):
+    """The "How to read it" bullets."""
+    notes = [
+        "- Every value is the median over rounds (starts, for the start row); errors "
+        "are totals over rounds; ratio is badges-health / the reference (nginx, or grpc++ "
+        "for the gRPC Check).",
+        "- Server CPU per request: utime + stime from /proc/<pid>/stat (fields 14 and "
+        "15, all threads) before and after the load generator's run, divided by the requests "
+        "it completed; nginx is master plus worker. Resolution: one clock tick "
+        f"({1000 // proc_stats.CLOCK_TICKS_PER_SECOND} ms) per run.",
+        "- RSS is VmRSS from /proc/<pid>/status; for nginx the master's and the "
+        "worker's are added, which counts their shared pages twice. PSS (from "
+        "smaps_rollup) splits shared pages between them and is the fairer sum.",
+        "- wrk's latency percentiles include its coordinated-omission "
+        "correction: after a run, wrk adds synthetic samples for responses that took "
+        "longer than the average interval between requests on a connection.",
+        f"- Connection per request: wrk keeps {args.close_connections} connections "
+        "busy, each sending one request with `Connection: close`; the server answers, "
+        "closes, and wrk connects again. The server's CPU includes accept, the "
+        "handshake and teardown work the kernel charges to it, and closing.",
+        "- One sequential connection: `wrk -c1`, the next request written as soon as "
+        "the response has arrived: a prober that keeps its connection. Nothing is "
+        "batched, so each request pays a full wake-up of the server; req/s and p99 "
+        "measure the round trip between the two CPUs as much as either program. With "
+        "one connection the mean interval is the round trip itself (tens of µs), so "
+        "wrk's correction turns one stall of a few ms on either CPU into a hundred "
+        "samples: p99 there tracks how often the machine stalls; compare it between "
+        "servers only.",
+        f"- Pipelined latencies are per batch of {args.pipeline_depth}: wrk times a "
+        "write of the whole batch to its last response. Its correction spaces the "
+        "synthetic samples by the time per response, not per batch, so it adds more "
+        "of them than a batch warrants: compare these between servers only.",
+    ]
+    if any(key in H2_SCENARIOS for key in args.scenarios):
+        notes += [
+            f"- h2c and gRPC loads: `h2load -t1 -c{args.h2_connections} -m<streams> -D<duration>`"
+            ", HTTP/2 with prior knowledge, each connection keeping that many requests in "
+            "flight. p50 and p99 come from h2load's per-request log (`--log-file`): request "
+            "sent to response complete, with no correction for coordinated omission, so they "
+            "read differently from wrk's. A run in which any request failed, errored, timed "
+            "out or was not answered 2xx fails the scenario (listed under \"Scenarios that "
+            "failed\", no rows); before the warm-up and after the last round curl checks "
+            "each server's answer (the JSON body of /status; for the Check, grpc-status 0 in "
+            "the trailers and a SERVING message).",
+            "- Bytes received per response: everything h2load read divided by the responses: "
+            "frame headers, HPACK-coded headers (and trailers), DATA, and the connection's "
+            "own frames (SETTINGS, WINDOW_UPDATE, PING) spread over its requests.",
+            "- Server threads: the most threads a server had during a run. badges-health "
+            "runs `--threads 1`; nginx one worker; the grpc++ peer polls its completion "
+            "queue from one thread, but grpc++ runs the health handlers on callback threads "
+            "it sizes itself and keeps timer and executor threads besides. Every server is "
+            "pinned to the same single CPU, so each gets one core in all.",
+        ]
+    notes += [
+        "- \"CPU busy\" is CPU time over wall time for one run: a server near 100 % "
+        "is the bottleneck; the client near 100 % means it limits req/s and the "
+        "CPU per request column is the comparison to trust.",
+        f"- \"{OTHER_WORK}\" is the busy time of CPU {args.server_cpu} (/proc/stat) "
+        "minus the server's own: other programs, interrupts and hypervisor steal. "
+        "Well above a few per cent, req/s and latency measure the machine's load as "
+        "much as the server; CPU per request stays comparable.",
+    ]
+    return notes
 
 
 def build_report(bench, header_lines):
     args = bench.args
-    table = ["| scenario | metric | badges-health | nginx | ratio | target |",
-             "|---|---|---:|---:|---:|---|"]
+    # Per reference: its result rows, and its per-round rows.
+    tables = {reference: [] for reference, _ in REFERENCES}
+    rounds = {reference: [] for reference, _ in REFERENCES}
     targets = []
-    rounds = []
     all_rows = rows_for(args)
     for key in args.scenarios:
-        samples = bench.samples.get(key, {})
         for row in all_rows[key]:
-            per_server = samples.get(row.key, {})
-            if BADGES not in per_server or NGINX not in per_server:
+            reference = row.reference
+            per_server = bench.samples.get(row.group or key, {}).get(row.key, {})
+            if BADGES not in per_server or reference not in per_server:
                 continue
             b = row.combine(per_server[BADGES])
-            x = row.combine(per_server[NGINX])
+            x = row.combine(per_server[reference])
             # A share that rounds to nothing (0 % of another process's
             # time) has no meaningful ratio.
             ratio = b / x if abs(x) > 1e-6 else float("nan")
@@ -595,56 +790,55 @@ def build_report(bench, header_lines):
                 verdict = "PASS" if passes(b, x, ratio) else "FAIL"
                 target_text = f"{description}: **{verdict}**"
                 measured = (f"{ratio_text} ({fmt_number(b, row.unit)} vs "
-                            f"{fmt_number(x, row.unit)})" if "nginx" in description
+                            f"{fmt_number(x, row.unit)})" if reference in description
                             else fmt_number(b, row.unit))
                 targets.append(f"| {description} | {measured} | **{verdict}** |")
-            table.append(f"| {row.scenario} | {row.metric_label} | {fmt_number(b, row.unit)} | "
-                         f"{fmt_number(x, row.unit)} | {ratio_text} | {target_text} |")
-            rounds.append(f"| {row.scenario} | {row.metric_label} | "
-                          f"{', '.join(fmt_number(v, row.unit) for v in per_server[BADGES])} | "
-                          f"{', '.join(fmt_number(v, row.unit) for v in per_server[NGINX])} |")
-    lines = ["# badges-health vs nginx: GET /status", ""] + header_lines
-    lines += headline_table(bench) + ["", "## Results", ""]
-    lines += table
+            tables[reference].append(
+                f"| {row.scenario} | {row.metric_label} | {fmt_number(b, row.unit)} | "
+                f"{fmt_number(x, row.unit)} | {ratio_text} | {target_text} |")
+            rounds[reference].append(
+                f"| {row.scenario} | {row.metric_label} | "
+                f"{', '.join(fmt_number(v, row.unit) for v in per_server[BADGES])} | "
+                f"{', '.join(fmt_number(v, row.unit) for v in per_server[reference])} |")
+    # The references of the scenarios chosen, whether or not they finished.
+    chosen = {reference_of(key) for key in args.scenarios}
+    present = [reference for reference, _ in REFERENCES if reference in chosen]
+
+    def per_reference(rows_by_reference, header, separator):
+        """One table per reference with rows; all but nginx's under a line
+        naming it."""
+        lines = []
+        for reference in present:
+            if not rows_by_reference[reference]:
+                continue
+            if lines:
+                lines.append("")
+            if reference != NGINX:
+                lines += [f"Against {reference} ({dict(REFERENCES)[reference]}):", ""]
+            lines += [header.format(reference=reference), separator]
+            lines += rows_by_reference[reference]
+        return lines
+
+    lines = [report_title(present), ""] + header_lines
+    if bench.failures:
+        lines += ["", "## Scenarios that failed", "",
+                  "They have no rows below: their samples were dropped, so that no ratio "
+                  "stands on partial or failed work.", ""]
+        for key, message in bench.failures:
+            text = " ".join(line.strip() for line in message.splitlines() if line.strip())
+            lines.append(f"- **{key}**: {text[:1000]}")
+    for reference in present:
+        lines += headline_table(bench, reference)
+    lines += ["", "## Results", ""]
+    if any(tables.values()):
+        lines += per_reference(tables, "| scenario | metric | badges-health | {reference} | "
+                                       "ratio | target |", "|---|---|---:|---:|---:|---|")
+    else:
+        lines.append("No scenario finished.")
     if targets:
         lines += ["", "## Targets (made visible, not enforced)", "",
                   "| target | measured | result |", "|---|---|---|"] + targets
-    lines += ["", "## How to read it", "",
-              "- Every value is the median over rounds (starts, for the start row); errors "
-              "are totals over rounds; ratio is badges-health / nginx.",
-              "- Server CPU per request: utime + stime from /proc/<pid>/stat (fields 14 and "
-              "15) before and after the wrk run, divided by the requests wrk completed; "
-              "nginx is master plus worker. Resolution: one clock tick "
-              f"({1000 // proc_stats.CLOCK_TICKS_PER_SECOND} ms) per run.",
-              "- RSS is VmRSS from /proc/<pid>/status; for nginx the master's and the "
-              "worker's are added, which counts their shared pages twice. PSS (from "
-              "smaps_rollup) splits shared pages between them and is the fairer sum.",
-              "- Latency percentiles are wrk's and include its coordinated-omission "
-              "correction: after a run, wrk adds synthetic samples for responses that took "
-              "longer than the average interval between requests on a connection.",
-              f"- Connection per request: wrk keeps {args.close_connections} connections "
-              "busy, each sending one request with `Connection: close`; the server answers, "
-              "closes, and wrk connects again. The server's CPU includes accept, the "
-              "handshake and teardown work the kernel charges to it, and closing.",
-              "- One sequential connection: `wrk -c1`, the next request written as soon as "
-              "the response has arrived: a prober that keeps its connection. Nothing is "
-              "batched, so each request pays a full wake-up of the server; req/s and p99 "
-              "measure the round trip between the two CPUs as much as either program. With "
-              "one connection the mean interval is the round trip itself (tens of µs), so "
-              "wrk's correction turns one stall of a few ms on either CPU into a hundred "
-              "samples: p99 there tracks how often the machine stalls; compare it between "
-              "servers only.",
-              f"- Pipelined latencies are per batch of {args.pipeline_depth}: wrk times a "
-              "write of the whole batch to its last response. Its correction spaces the "
-              "synthetic samples by the time per response, not per batch, so it adds more "
-              "of them than a batch warrants: compare these between servers only.",
-              "- \"CPU busy\" is CPU time over wall time for one run: a server near 100 % "
-              "is the bottleneck; wrk near 100 % means the client limits req/s and the "
-              "CPU per request column is the comparison to trust.",
-              f"- \"{OTHER_WORK}\" is the busy time of CPU {args.server_cpu} (/proc/stat) "
-              "minus the server's own: other programs, interrupts and hypervisor steal. "
-              "Well above a few per cent, req/s and latency measure the machine's load as "
-              "much as the server; CPU per request stays comparable."]
+    lines += ["", "## How to read it", ""] + reading_notes(args)
     lines += contention_notes(bench, all_rows)
     notes = list(dict.fromkeys(bench.notes))
     for (server, title), share in sorted(bench.unreachable.items()):
@@ -653,8 +847,10 @@ def build_report(bench, header_lines):
                      "the rest (bench/wrk/report.lua).")
     if notes:
         lines += ["", "## Notes from this run", ""] + [f"- {n}" for n in notes]
-    lines += ["", "## Per-round values", "",
-              "| scenario | metric | badges-health | nginx |", "|---|---|---|---|"] + rounds
+    if any(rounds.values()):
+        lines += ["", "## Per-round values", ""]
+        lines += per_reference(rounds, "| scenario | metric | badges-health | {reference} |",
+                               "|---|---|---|---|")
     return "\n".join(lines) + "\n"
 
 
@@ -708,11 +904,26 @@ def describe_machine(args, load_before, response_sizes):
         f"CMAKE_BUILD_TYPE={cmake_cache_value(args.binary, 'CMAKE_BUILD_TYPE')}"
         f"{', CMAKE_CXX_FLAGS=' + repr(cxx_flags) if cxx_flags not in ('', '?') else ''}; "
         "`--threads 1 --host 127.0.0.1 --log-level warn`",
-        f"- nginx: {nginx_version or '?'}, 1 worker, access log off, bench/nginx/status.conf.in",
-        f"- client: {wrk_version.group(0) if wrk_version else 'wrk'}, 1 thread",
-        f"- pinning: servers on CPU {args.server_cpu}, wrk and helpers on CPU {args.client_cpu}",
+        f"- nginx: {nginx_version or '?'}, 1 worker, access log off, bench/nginx/status.conf.in"
+        + ("; for h2c `listen ... http2` (prior knowledge)" if "h2" in args.scenarios else ""),
+    ]
+    if "grpc" in args.scenarios:
+        grpc_version = command_output(["pkg-config", "--modversion", "grpc++"]) or "?"
+        lines.append(f"- grpc++: {grpc_version}, its default health service "
+                     "(bench/grpc-peer/health_server.cpp), plaintext, one thread polling its "
+                     "completion queue, the library's own callback threads")
+    clients = []
+    if any(key not in H2_SCENARIOS for key in args.scenarios):
+        clients.append(f"{wrk_version.group(0) if wrk_version else 'wrk'}, 1 thread")
+    if any(key in H2_SCENARIOS for key in args.scenarios):
+        h2load_version = re.search(r"nghttp2/\S+", command_output(["h2load", "--version"]))
+        clients.append(f"h2load {h2load_version.group(0) if h2load_version else '?'}, 1 thread")
+    lines += [
+        f"- client: {'; '.join(clients)}",
+        f"- pinning: servers on CPU {args.server_cpu}, the client and helpers on CPU "
+        f"{args.client_cpu}",
         f"- rounds: {args.rounds} × {args.duration} s per server per scenario after a "
-        f"{args.warmup} s warm-up, alternating badges-health, nginx"
+        f"{args.warmup} s warm-up, alternating badges-health and the reference"
         + (f"; {args.starts} starts each" if "startup" in args.scenarios else ""),
     ]
     if sizes:
@@ -724,7 +935,15 @@ def describe_machine(args, load_before, response_sizes):
 
 def main(argv):
     args = parse_args(argv)
-    require("bench/run", ("wrk", "taskset"), args.binary)
+    tools = ["taskset"]
+    if any(key not in H2_SCENARIOS for key in args.scenarios):
+        tools.append("wrk")
+    if any(key in H2_SCENARIOS for key in args.scenarios):
+        tools += ["h2load", "curl"]
+    require("bench/run", tools, args.binary)
+    if "grpc" in args.scenarios and not os.access(args.grpc_peer, os.X_OK):
+        sys.exit(f"bench/run: {args.grpc_peer} is not an executable "
+                 "(bench/grpc-peer/build makes it)")
     if args.server_cpu == args.client_cpu:
         log(f"bench: warning: servers and wrk share CPU {args.server_cpu}")
 
@@ -762,6 +981,9 @@ def main(argv):
         f.write(report)
     print(report)
     log(f"bench: written to {os.path.relpath(args.results)}")
+    if bench.failures:
+        log(f"bench: FAILED: {', '.join(key for key, _ in bench.failures)} (see the report)")
+        return 1
     return 0
 
 

@@ -11,11 +11,18 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "badges_health/app/checks_file.hpp"
+#include "badges_health/app/grpc_health_service.hpp"
 #include "badges_health/app/handlers.hpp"
 #include "badges_health/health/check_scheduler.hpp"
 #include "badges_health/health/health_model.hpp"
+#include "badges_health/health/health_snapshot.hpp"
+#include "badges_health/http/agent_listener.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/router.hpp"
 #include "badges_health/http/server.hpp"
@@ -52,6 +59,48 @@ const char* signal_name(int sig) {
     default:
       return "signal";
   }
+}
+
+// Why the agent says down: the critical checks failing now, at most three by
+// name. Names are separated by spaces, never commas, since HAProxy shows
+// the text in its comma-separated `show stat`.
+std::string down_reason(const std::shared_ptr<const health::health_snapshot>& snapshot) {
+  constexpr std::size_t named = 3;
+  std::vector<std::string_view> failing;
+  if (snapshot) {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& c : snapshot->checks) {
+      if (c.spec->critical &&
+          c.state.effective(now, c.spec->stale_after()) == health::check_status::fail) {
+        failing.push_back(c.spec->name);
+      }
+    }
+  }
+  // The summary said down but the checks have moved on since: say so plainly.
+  if (failing.empty()) return "critical check failing";
+  std::string out = failing.size() == 1 ? "critical check failing:" : "critical checks failing:";
+  for (std::size_t i = 0; i < failing.size() && i < named; ++i) {
+    out += ' ';
+    out += failing[i];
+  }
+  if (failing.size() > named) out += " (+" + std::to_string(failing.size() - named) + " more)";
+  return out;
+}
+
+// HAProxy's agent words for the health at this instant. `ready` with every
+// up answer puts back a server the agent had drained.
+std::string agent_line(const health::status_source& source, unsigned degraded_weight) {
+  const health::summary now = source.current();
+  if (now.draining) return "drain";
+  switch (now.overall) {
+    case health::status::ok:
+      return "up ready 100%";
+    case health::status::degraded:
+      return "up ready " + std::to_string(degraded_weight) + "%";
+    case health::status::down:
+      break;
+  }
+  return "down #" + down_reason(source.details());
 }
 
 // The drain sequence, driven from the control io_context.
@@ -180,29 +229,46 @@ int application::run() {
   http::router router;
   register_routes(router, model, metrics, info, cfg_.details_token, cfg_.metrics_token);
   const http::error_middleware middleware(router);
-  http::server server(cfg_.server, middleware, metrics);
+  // gRPC Watch streams hear of every change the model publishes.
+  const grpc_health_service grpc(model);
+  http::server server(cfg_.server, middleware, metrics, &grpc);
+  model.on_change([&server] { server.health_changed(); });
 
+  // Signals, drain timers, the checks and the agent port run here, on the
+  // main thread, apart from the request workers.
+  asio::io_context control{1};
+
+  // The agent answers until the process stops (`drain` once draining), so
+  // it closes only when `control` stops running, after the last connection.
+  std::shared_ptr<http::agent_listener> agent;
   asio::ip::tcp::endpoint endpoint;
+  asio::ip::tcp::endpoint agent_endpoint;
   try {
     endpoint = server.bind();
+    if (cfg_.agent_port) {
+      agent = std::make_shared<http::agent_listener>(
+          control.get_executor(),
+          [&model, weight = cfg_.agent_degraded_weight] { return agent_line(model, weight); });
+      agent_endpoint = agent->bind({endpoint.address(), *cfg_.agent_port});
+    }
   } catch (const std::system_error& e) {
     spdlog::error("{}", e.what());
     return 1;
   }
 
-  // Signals, drain timers and the checks run here, on the main thread,
-  // apart from the request workers.
-  asio::io_context control{1};
   health::check_scheduler scheduler(control.get_executor(), model);
   scheduler.apply(cfg_.checks);
   lifecycle life(control, server, model, scheduler, cfg_);
   life.start();
   server.start([&life] { life.on_server_stopped(); });
-  spdlog::info("badges-health {} ({}) listening on {} with {} threads, {} checks", cfg_.version,
+  if (agent) agent->start();
+  spdlog::info("badges-health {} ({}) listening on {} with {} threads, {} checks{}", cfg_.version,
                cfg_.commit_hash, http::format_endpoint(endpoint), cfg_.server.threads,
-               cfg_.checks.size());
+               cfg_.checks.size(),
+               agent ? "; HAProxy agent on " + http::format_endpoint(agent_endpoint) : "");
 
   control.run();
+  if (agent) agent->stop();
   scheduler.stop();
   server.join();
   spdlog::info("stopped{}", life.forced() ? " (forced by the shutdown timeout)" : "");

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <type_traits>
@@ -73,6 +74,24 @@ CLI::Validator log_format_name() {
           "FORMAT"};
 }
 
+// A weight in percent, 0 to 100, with or without the `%` HAProxy writes;
+// rewritten as the bare number.
+CLI::Validator percent() {
+  return {[](std::string& v) -> std::string {
+            std::string digits = v;
+            if (!digits.empty() && digits.back() == '%') digits.pop_back();
+            unsigned n = 0;
+            const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+            if (digits.empty() || r.ec != std::errc{} || r.ptr != digits.data() + digits.size() ||
+                n > 100) {
+              return "expected a percentage between 0 and 100 (50 or 50%), got " + single_quoted(v);
+            }
+            v = std::to_string(n);
+            return {};
+          },
+          "PERCENT"};
+}
+
 // CLI11 converts these words itself; it would also take others (`enable`,
 // `t`, `2`) that the README does not promise.
 CLI::Validator switch_value() {
@@ -105,6 +124,11 @@ CLI::Validator positive_duration() {
   return duration(milliseconds{1}, "must be greater than zero");
 }
 
+template <typename T>
+constexpr bool is_optional = false;
+template <typename T>
+constexpr bool is_optional<std::optional<T>> = true;
+
 // Adds the CLI11 option that converts into `field`.
 template <typename T>
 CLI::Option* add_field(CLI::App& app, const std::string& name, T& field) {
@@ -112,6 +136,10 @@ CLI::Option* add_field(CLI::App& app, const std::string& name, T& field) {
     return app.add_flag(name, field);
   } else if constexpr (std::is_same_v<T, milliseconds>) {
     return app.add_option<milliseconds, milliseconds::rep>(name, field);
+  } else if constexpr (is_optional<T>) {
+    // Unset until given (a feature that is off by default).
+    using value_type = typename T::value_type;
+    return app.add_option_function<value_type>(name, [&field](const value_type& v) { field = v; });
   } else {
     return app.add_option(name, field);
   }
@@ -176,6 +204,9 @@ const std::vector<flag>& flags() {
       {"--max-connections", "MAX_CONNECTIONS", "N",
        "open connections above which new ones are refused", integer_between(1, 10'000'000),
        server_field<&server_options::max_connections>},
+      {"--max-concurrent-streams", "MAX_CONCURRENT_STREAMS", "N",
+       "HTTP/2 streams a client may have open on one connection", integer_between(1, 10'000),
+       server_field<&server_options::max_concurrent_streams>},
       {"--config", "CONFIG_FILE", "PATH",
        "JSON file declaring dependency checks (SIGHUP re-reads it)", non_empty(),
        config_field<&config::config_file>},
@@ -184,6 +215,15 @@ const std::vector<flag>& flags() {
        config_field<&config::details_token>},
       {"--metrics-token", "METRICS_TOKEN", "TOKEN", "bearer token required for /metrics",
        non_empty(), config_field<&config::metrics_token>},
+      {"--agent-port", "AGENT_PORT", "PORT",
+       "HAProxy agent-check port on the same host (off by default; 0 picks a free one)",
+       integer_between(0, 65535), config_field<&config::agent_port>},
+      {"--agent-degraded-weight", "AGENT_DEGRADED_WEIGHT", "PERCENT",
+       "weight the agent reports while degraded (default 50%)", percent(),
+       config_field<&config::agent_degraded_weight>},
+      {"--grpc-unavailable-when-not-serving", "GRPC_UNAVAILABLE_WHEN_NOT_SERVING", "",
+       "gRPC health: answer NOT_SERVING as grpc-status 14 UNAVAILABLE (for AWS ALB)",
+       switch_value(), server_field<&server_options::grpc_unavailable_when_not_serving>},
   };
   return table;
 }
@@ -346,6 +386,9 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
     return fail("--max-target-bytes: must not exceed --max-header-bytes (" +
                 std::to_string(c.server.max_header_bytes) + ")");
   }
+  if (c.agent_port && *c.agent_port != 0 && *c.agent_port == c.server.port) {
+    return fail("--agent-port: must differ from --port (" + std::to_string(c.server.port) + ")");
+  }
   if (c.drain_delay >= c.shutdown_timeout) {
     return fail("--drain-delay: must be less than --shutdown-timeout (" +
                 format_duration(c.shutdown_timeout) + ")");
@@ -356,6 +399,8 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
 
 std::string effective_config_json(const config& c, const std::vector<std::string>& routes) {
   const auto ms = [](std::chrono::milliseconds d) { return d.count(); };
+  const nlohmann::ordered_json agent_port =
+      c.agent_port ? nlohmann::ordered_json(*c.agent_port) : nlohmann::ordered_json(nullptr);
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const auto& check : c.checks) {
     nlohmann::ordered_json entry = {{"name", check.name},
@@ -375,28 +420,34 @@ std::string effective_config_json(const config& c, const std::vector<std::string
     }
     checks.push_back(std::move(entry));
   }
-  const nlohmann::ordered_json out = {{"host", c.server.host},
-                                      {"port", c.server.port},
-                                      {"threads", c.server.threads},
-                                      {"logLevel", c.log_level},
-                                      {"logFormat", c.format == log_format::json ? "json" : "text"},
-                                      {"accessLog", c.server.access_log},
-                                      {"drainDelayMs", ms(c.drain_delay)},
-                                      {"shutdownTimeoutMs", ms(c.shutdown_timeout)},
-                                      {"requestTimeoutMs", ms(c.server.request_timeout)},
-                                      {"idleTimeoutMs", ms(c.server.idle_timeout)},
-                                      {"writeTimeoutMs", ms(c.server.write_timeout)},
-                                      {"maxHeaderBytes", c.server.max_header_bytes},
-                                      {"maxTargetBytes", c.server.max_target_bytes},
-                                      {"maxConnections", c.server.max_connections},
-                                      {"configFile", c.config_file},
-                                      {"checks", std::move(checks)},
-                                      // Whether a token is set, never the token itself.
-                                      {"detailsTokenSet", !c.details_token.empty()},
-                                      {"metricsTokenSet", !c.metrics_token.empty()},
-                                      {"version", c.version},
-                                      {"commitHash", c.commit_hash},
-                                      {"routes", routes}};
+  const nlohmann::ordered_json out = {
+      {"host", c.server.host},
+      {"port", c.server.port},
+      {"threads", c.server.threads},
+      {"logLevel", c.log_level},
+      {"logFormat", c.format == log_format::json ? "json" : "text"},
+      {"accessLog", c.server.access_log},
+      {"drainDelayMs", ms(c.drain_delay)},
+      {"shutdownTimeoutMs", ms(c.shutdown_timeout)},
+      {"requestTimeoutMs", ms(c.server.request_timeout)},
+      {"idleTimeoutMs", ms(c.server.idle_timeout)},
+      {"writeTimeoutMs", ms(c.server.write_timeout)},
+      {"maxHeaderBytes", c.server.max_header_bytes},
+      {"maxTargetBytes", c.server.max_target_bytes},
+      {"maxConnections", c.server.max_connections},
+      {"maxConcurrentStreams", c.server.max_concurrent_streams},
+      {"grpcUnavailableWhenNotServing", c.server.grpc_unavailable_when_not_serving},
+      // null when the agent port is off.
+      {"agentPort", agent_port},
+      {"agentDegradedWeight", c.agent_degraded_weight},
+      {"configFile", c.config_file},
+      {"checks", std::move(checks)},
+      // Whether a token is set, never the token itself.
+      {"detailsTokenSet", !c.details_token.empty()},
+      {"metricsTokenSet", !c.metrics_token.empty()},
+      {"version", c.version},
+      {"commitHash", c.commit_hash},
+      {"routes", routes}};
   return out.dump(2) + "\n";
 }
 

@@ -1,9 +1,13 @@
-// Handlers for /status, /livez, /readyz and /.
+// Handlers for /status, /livez, /readyz and /; /status and /readyz answer
+// in application/health+json too when the client asks for it.
 #include "badges_health/app/handlers.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+#include <variant>
 
 #include "badges_health/app/bearer_auth.hpp"
 #include "badges_health/app/config.hpp"
@@ -48,59 +52,73 @@ double milliseconds_of(std::chrono::microseconds d) {
   return std::round(static_cast<double>(d.count()) / 10.0) / 100.0;
 }
 
+// Appends `v` as compact JSON (invalid UTF-8 replaced, never thrown).
+void append_json(std::string& out, const ordered_json& v) {
+  out.append(v.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
+}
+
+// Appends `"YYYY-MM-DDTHH:MM:SS.mmmZ"`.
+void append_timestamp(std::string& out, std::chrono::system_clock::time_point at) {
+  char ts[util::iso8601_length];
+  util::write_iso8601(at, ts);
+  out.push_back('"');
+  out.append(ts, sizeof ts);
+  out.push_back('"');
+}
+
+// Appends, as a JSON string, why a check whose effective status is `fail`
+// fails: its last failure, or that its result is too old to count.
+void append_failure_output(std::string& out, const health::check_snapshot& c,
+                           std::chrono::steady_clock::time_point now) {
+  const auto& st = c.state;
+  const auto stale_after = c.spec->stale_after();
+  if (st.stale(now, stale_after)) {
+    append_json(out, "no result for more than " + format_duration(stale_after) +
+                         (st.has_result() ? " (stale)" : " since the check started"));
+  } else {
+    append_json(out, st.failure_output());
+  }
+}
+
 // Appends one check as `"name":{...}`, in the order and spelling that
 // ordered_json would give, without building a tree: with a thousand checks
 // a tree (whose object keys are found by linear search) costs milliseconds.
 void check_details(std::string& out, const health::check_snapshot& c,
                    std::chrono::steady_clock::time_point now) {
-  const auto append_json = [&out](const ordered_json& v) {
-    out.append(v.dump(-1, ' ', false, ordered_json::error_handler_t::replace));
-  };
   const auto& st = c.state;
-  const auto stale_after = c.spec->stale_after();
-  const auto effective = st.effective(now, stale_after);
-  append_json(c.spec->name);
+  const auto effective = st.effective(now, c.spec->stale_after());
+  append_json(out, c.spec->name);
   out.append(R"(:{"status":")").append(health::to_string(effective));
   out.append(R"(","critical":)").append(c.spec->critical ? "true" : "false");
   out.append(R"(,"type":")").append(health::to_string(c.spec->type));
   out.append(R"(","observedAt":)");
   if (st.has_result()) {
-    char ts[util::iso8601_length];
-    util::write_iso8601(st.observed_at(), ts);
-    out.push_back('"');
-    out.append(ts, sizeof ts);
-    out.push_back('"');
+    append_timestamp(out, st.observed_at());
   } else {
     out.append("null");
   }
   out.append(R"(,"durationMs":)");
-  append_json(milliseconds_of(st.duration()));
+  append_json(out, milliseconds_of(st.duration()));
   // The same latency in draft-inadarei-api-health-check's terms.
   out.append(R"(,"observedValue":)");
-  append_json(milliseconds_of(st.duration()));
+  append_json(out, milliseconds_of(st.duration()));
   out.append(R"(,"observedUnit":"ms")");
   out.append(R"(,"consecutiveFailures":)").append(std::to_string(st.consecutive_failures()));
   if (effective == health::check_status::fail) {
     out.append(R"(,"output":)");
-    if (st.stale(now, stale_after)) {
-      append_json("no result for more than " + format_duration(stale_after) +
-                  (st.has_result() ? " (stale)" : " since the check started"));
-    } else {
-      append_json(st.failure_output());
-    }
+    append_failure_output(out, c, now);
   }
   out.append(R"(,"transitions":[)");
   bool first = true;
   for (const auto& t : st.transitions()) {
     if (!first) out.push_back(',');
     first = false;
-    char at[util::iso8601_length];
-    util::write_iso8601(t.at, at);
-    out.append(R"({"at":")").append(at, sizeof at);
-    out.append(R"(","from":")").append(health::to_string(t.from));
+    out.append(R"({"at":)");
+    append_timestamp(out, t.at);
+    out.append(R"(,"from":")").append(health::to_string(t.from));
     out.append(R"(","to":")").append(health::to_string(t.to));
     out.append(R"(","reason":)");
-    append_json(t.reason);
+    append_json(out, t.reason);
     out.push_back('}');
   }
   out.append("]}");
@@ -131,25 +149,276 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   return body;
 }
 
+// ---- application/health+json (draft-inadarei-api-health-check-06) ----
+
+constexpr std::string_view health_json_type = "application/health+json";
+
+std::string_view health_json_status(health::status s) noexcept {
+  switch (s) {
+    case health::status::ok:
+      return "pass";
+    case health::status::degraded:
+      return "warn";
+    case health::status::down:
+      break;
+  }
+  return "fail";
+}
+
+// A check still waiting for its first result is neither passing nor
+// failing (it does not fail the service either): a warning.
+std::string_view health_json_status(health::check_status s) noexcept {
+  switch (s) {
+    case health::check_status::pass:
+      return "pass";
+    case health::check_status::pending:
+      return "warn";
+    case health::check_status::fail:
+      break;
+  }
+  return "fail";
+}
+
+// The draft's componentType: databases are datastores, what runs on this
+// host is the system, anything reached over the network a component.
+std::string_view component_type(health::check_type t) noexcept {
+  switch (t) {
+    case health::check_type::postgres:
+    case health::check_type::redis:
+      return "datastore";
+    case health::check_type::file:
+    case health::check_type::disk:
+      return "system";
+    case health::check_type::tcp:
+    case health::check_type::http:
+      break;
+  }
+  return "component";
+}
+
+// The members that do not change between requests, written once per
+// handler: `,"version":...,"releaseId":...,"serviceId":...,"description":...`.
+std::string health_json_identity(const service_info& info, std::string_view description) {
+  ordered_json j;
+  j["version"] = info.version;
+  j["releaseId"] = info.commit_hash;
+  j["serviceId"] = "badges-health";
+  j["description"] = std::string(description);
+  std::string out = j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+  out.front() = ',';
+  out.pop_back();
+  return out;
+}
+
+// Appends one check as the draft shapes a measurement:
+// `"<name>:responseTime":[{"componentType":...,"observedValue":...,...}]`.
+// Written directly, like the verbose output, for the same reason.
+void health_json_check(std::string& out, const health::check_snapshot& c,
+                       std::chrono::steady_clock::time_point now) {
+  const auto& st = c.state;
+  const auto effective = st.effective(now, c.spec->stale_after());
+  append_json(out, c.spec->name);
+  out.pop_back();  // the closing quote: the key goes on
+  out.append(R"(:responseTime":[{"componentType":")").append(component_type(c.spec->type));
+  out.push_back('"');
+  if (st.has_result()) {
+    out.append(R"(,"observedValue":)");
+    append_json(out, milliseconds_of(st.duration()));
+    out.append(R"(,"observedUnit":"ms")");
+  }
+  out.append(R"(,"status":")").append(health_json_status(effective));
+  out.push_back('"');
+  if (st.has_result()) {
+    out.append(R"(,"time":)");
+    append_timestamp(out, st.observed_at());
+  }
+  if (effective == health::check_status::fail) {
+    out.append(R"(,"output":)");
+    append_failure_output(out, c, now);
+  } else if (effective == health::check_status::pending) {
+    out.append(R"(,"output":"waiting for the first result")");
+  }
+  out.append("}]");
+}
+
+// `{"status":..., <identity>, "checks":{...}}`; no `checks` member when
+// `with_checks` is false (a caller who may not see them).
+std::string health_json_body(std::string_view status, std::string_view identity, bool with_checks,
+                             const health::health_snapshot* snap) {
+  const std::size_t count = with_checks && snap != nullptr ? snap->checks.size() : 0;
+  std::string body;
+  body.reserve(32 + identity.size() + count * 160);
+  body.append(R"({"status":")").append(status);
+  body.push_back('"');
+  body.append(identity);
+  if (with_checks) {
+    const auto now = std::chrono::steady_clock::now();
+    body.append(R"(,"checks":{)");
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i != 0) body.push_back(',');
+      health_json_check(body, snap->checks[i], now);
+    }
+    body.push_back('}');
+  }
+  body.push_back('}');
+  return body;
+}
+
+// Who sees the checks in health+json: everyone when no details token is
+// set, else the bearer of it. A caller presenting no token still gets the
+// status (monitors without credentials); a wrong token is refused as
+// verbose output refuses it.
+std::variant<bool, http::http_error> checks_allowed(std::string_view authorization,
+                                                    std::string_view token) {
+  if (token.empty()) return true;
+  if (authorization.empty()) return false;
+  if (auto denied = check_bearer(authorization, token)) return std::move(*denied);
+  return true;
+}
+
+// Health answers depend on Accept: caches must key on it.
+void add_vary_accept(http::response& res) { res.headers.emplace_back("Vary", "Accept"); }
+
+// ---- Accept (RFC 9110 section 12.5.1) ----
+
+constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+// Calls `f` with each element of `list` separated by `sep`, skipping
+// separators inside quoted strings (a parameter value may hold ',' or ';').
+template <class F>
+void for_each_element(std::string_view list, char sep, F&& f) {
+  bool quoted = false;
+  bool escaped = false;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const char c = list[i];
+    if (escaped) {
+      escaped = false;
+    } else if (quoted) {
+      if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == sep) {
+      f(list.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  f(list.substr(start));
+}
+
+// A qvalue in thousandths: "0", "0.5", "1", "1.000"; nullopt when malformed.
+std::optional<int> parse_qvalue(std::string_view v) noexcept {
+  if (v.empty() || (v[0] != '0' && v[0] != '1')) return std::nullopt;
+  int q = (v[0] - '0') * 1000;
+  if (v.size() == 1) return q;
+  if (v[1] != '.' || v.size() > 5) return std::nullopt;
+  int scale = 100;
+  for (const char c : v.substr(2)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    q += (c - '0') * scale;
+    scale /= 10;
+  }
+  if (q > 1000) return std::nullopt;
+  return q;
+}
+
 }  // namespace
+
+bool accepts_health_json(std::string_view accept) noexcept {
+  std::optional<int> health_q;  // from an explicit application/health+json
+  int json_q = 0;               // from the most specific range matching application/json
+  int json_specificity = -1;
+  for_each_element(accept, ',', [&](std::string_view element) {
+    element = trim_ows(element);
+    if (element.empty()) return;  // RFC 9110 section 5.6.1: empty elements are allowed
+    std::string_view range;
+    std::optional<int> q = 1000;
+    bool first = true;
+    for_each_element(element, ';', [&](std::string_view part) {
+      part = trim_ows(part);
+      if (first) {
+        range = part;
+        first = false;
+        return;
+      }
+      const auto eq = part.find('=');
+      if (eq == std::string_view::npos) return;
+      if (iequals(trim_ows(part.substr(0, eq)), "q"))
+        q = parse_qvalue(trim_ows(part.substr(eq + 1)));
+    });
+    const auto slash = range.find('/');
+    if (!q || slash == std::string_view::npos) return;  // malformed: ignored
+    const auto type = trim_ows(range.substr(0, slash));
+    const auto subtype = trim_ows(range.substr(slash + 1));
+    int specificity = -1;
+    if (type == "*" && subtype == "*") {
+      specificity = 0;
+    } else if (iequals(type, "application")) {
+      if (subtype == "*") {
+        specificity = 1;
+      } else if (iequals(subtype, "json")) {
+        specificity = 2;
+      } else if (iequals(subtype, "health+json") && !health_q) {
+        health_q = *q;
+      }
+    }
+    if (specificity > json_specificity) {
+      json_specificity = specificity;
+      json_q = *q;
+    }
+  });
+  return health_q && *health_q > 0 && *health_q >= json_q;
+}
 
 http::handler make_status_handler(const health::status_source& source, service_info info,
                                   std::string details_token) {
-  return [&source, info = std::move(info),
-          token = std::move(details_token)](const http::request_view& req) -> http::handler_result {
+  auto identity = health_json_identity(info, "health of the Decentraland Badges API");
+  return [&source, info = std::move(info), token = std::move(details_token),
+          identity = std::move(identity)](const http::request_view& req) -> http::handler_result {
     const auto verbose_flag = verbose_requested(req);
     if (!verbose_flag) {
       return http::http_error::invalid_parameter("verbose must be true, false, 1 or 0");
     }
     const bool verbose = *verbose_flag;
+    const auto authorization = req.header(boost::beast::http::field::authorization);
     if (verbose) {
-      if (auto denied = check_bearer(req.header(boost::beast::http::field::authorization), token)) {
-        return std::move(*denied);
-      }
+      if (auto denied = check_bearer(authorization, token)) return std::move(*denied);
+    }
+    const bool health_json = accepts_health_json(req.header(boost::beast::http::field::accept));
+    bool with_checks = false;
+    if (health_json) {
+      auto allowed = checks_allowed(authorization, token);
+      if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
+      with_checks = std::get<bool>(allowed);
     }
     const health::summary s = source.current();
     http::response res;
-    if (verbose) {
+    if (health_json) {
+      res.content_type = health_json_type;
+      const auto snap = with_checks ? source.details() : nullptr;
+      res.body = health_json_body(health_json_status(s.overall), identity, with_checks, snap.get());
+    } else if (verbose) {
       const auto snap = source.details();
       res.body = verbose_body(s, snap.get(), info);
     } else {
@@ -160,6 +429,7 @@ http::handler make_status_handler(const health::status_source& source, service_i
     } else if (s.overall == health::status::degraded) {
       res.headers.emplace_back("x-envoy-degraded", "true");
     }
+    add_vary_accept(res);
     return res;
   };
 }
@@ -172,13 +442,31 @@ http::handler make_liveness_handler() {
   };
 }
 
-http::handler make_readiness_handler(const health::status_source& source) {
-  return [&source](const http::request_view&) -> http::handler_result {
+http::handler make_readiness_handler(const health::status_source& source, service_info info,
+                                     std::string details_token) {
+  return [&source, token = std::move(details_token),
+          identity = health_json_identity(info, "readiness of the Decentraland Badges API")](
+             const http::request_view& req) -> http::handler_result {
+    const bool health_json = accepts_health_json(req.header(boost::beast::http::field::accept));
+    bool with_checks = false;
+    if (health_json) {
+      auto allowed = checks_allowed(req.header(boost::beast::http::field::authorization), token);
+      if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
+      with_checks = std::get<bool>(allowed);
+    }
     const health::summary s = source.current();
     const bool ready = s.readiness();
     http::response res;
-    res.body = status_body(s.overall, ready ? R"(,"ready":true)" : R"(,"ready":false)");
+    if (health_json) {
+      res.content_type = health_json_type;
+      const auto snap = with_checks ? source.details() : nullptr;
+      res.body = health_json_body(ready ? health_json_status(s.overall) : "fail", identity,
+                                  with_checks, snap.get());
+    } else {
+      res.body = status_body(s.overall, ready ? R"(,"ready":true)" : R"(,"ready":false)");
+    }
     if (!ready) res.status = beast_status::service_unavailable;
+    add_vary_accept(res);
     return res;
   };
 }
@@ -211,11 +499,17 @@ void register_routes(http::router& r, const health::status_source& source,
                      const std::string& details_token, const std::string& metrics_token) {
   r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
-  r.add_get("/readyz", make_readiness_handler(source));
+  r.add_get("/readyz", make_readiness_handler(source, info, details_token));
   r.add_get("/metrics", make_metrics_handler(registry, source, info, metrics_token));
   r.add_get("/openapi.json", make_openapi_handler());
   r.add_get("/", make_index_handler(info.version, r));
   registry.set_routes(r.paths());
+  // HAProxy's bare `option httpchk` (`OPTIONS / HTTP/1.0`) and `OPTIONS *`
+  // answer 503 whenever /status would.
+  r.set_unavailable([&source] {
+    const health::summary s = source.current();
+    return s.overall == health::status::down || s.draining;
+  });
 }
 
 std::vector<std::string> registered_paths() {

@@ -157,12 +157,16 @@ void health_model::publish(std::shared_ptr<const health_snapshot> snapshot) {
   w.records = std::move(records);
   store_summary(snapshot->base, snapshot->fresh_until);
   reclaimer_.collect();
+  if (on_change_) on_change_();
 }
+
+void health_model::on_change(std::function<void()> listener) { on_change_ = std::move(listener); }
 
 summary health_model::update(std::size_t index, const check_state& state) {
   writer& w = *writer_;
   std::shared_ptr<const check_snapshot>& slot = w.records.at(index);
   auto record = std::make_shared<const check_snapshot>(check_snapshot{slot->spec, state});
+  const bool status_changed = slot->state.status() != state.status();
 
   w.uncount(*slot);
   w.count(*record);
@@ -177,6 +181,8 @@ summary health_model::update(std::size_t index, const check_state& state) {
   const auto fresh_until = w.fresh_until();
   store_summary(base, fresh_until);
   reclaimer_.collect();
+  // Only a change of a check's status can change what a reader sees.
+  if (status_changed && on_change_) on_change_();
 
   const auto now = steady_clock::now();
   if (now <= fresh_until) return base;
@@ -194,7 +200,17 @@ void health_model::store_summary(summary s, steady_clock::time_point fresh_until
   }
 }
 
-void health_model::set_draining() noexcept { draining_.store(true, std::memory_order_release); }
+void health_model::set_draining() noexcept {
+  if (draining_.exchange(true, std::memory_order_acq_rel)) return;
+  if (on_change_) {
+    try {
+      on_change_();
+    } catch (...) {
+      // A listener that cannot allocate leaves Watch streams a change
+      // behind; draining itself has happened.
+    }
+  }
+}
 
 bool health_model::draining() const noexcept { return draining_.load(std::memory_order_acquire); }
 

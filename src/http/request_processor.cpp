@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "access_log.hpp"
 #include "badges_health/http/http_error.hpp"
 #include "badges_health/http/response_writer.hpp"
 
@@ -191,20 +192,17 @@ void request_processor::answer_current(bool draining) {
 
 void request_processor::record(std::optional<std::size_t> route, unsigned status,
                                std::chrono::nanoseconds took) {
-  const auto method = parser_ ? parser_->get().method() : bhttp::verb::unknown;
-  if (metrics_ != nullptr) metrics_->record(route, method, status, took);
-  if (!options_.access_log) return;
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
+  answered a{route, bhttp::verb::unknown, {}, {}, 11, status, took};
   // A request refused before its start line was parsed has no method,
-  // target or version yet: logged as "-".
-  const bool has_start_line = parser_ && !parser_->get().method_string().empty();
-  if (has_start_line) {
+  // target or version yet.
+  if (parser_ && !parser_->get().method_string().empty()) {
     const auto& req = parser_->get();
-    spdlog::info("access {} {} HTTP/{}.{} {} {}us", req.method_string(), req.target(),
-                 req.version() / 10, req.version() % 10, status, micros);
-  } else {
-    spdlog::info("access - - - {} {}us", status, micros);
+    a.method = req.method();
+    a.method_text = req.method_string();
+    a.target = req.target();
+    a.version = req.version();
   }
+  record_answer(metrics_, options_.access_log, a);
 }
 
 void request_processor::reject(const http_error& e) {

@@ -10,6 +10,10 @@ namespace {
 
 using beast_http::verb;
 
+bool is_preflight(const request_view& req) {
+  return !req.header("Access-Control-Request-Method").empty();
+}
+
 // OPTIONS: 204 with Allow. A CORS preflight (it names the method it wants
 // in Access-Control-Request-Method) also learns which methods and request
 // headers a browser page may use, so a dashboard can send the bearer token.
@@ -17,12 +21,20 @@ response options_response(const request_view& req) {
   response res;
   res.status = beast_http::status::no_content;
   res.headers.emplace_back("Allow", std::string(router::allow));
-  if (!req.header("Access-Control-Request-Method").empty()) {
+  if (is_preflight(req)) {
     res.headers.emplace_back("Access-Control-Allow-Methods", std::string(router::allow));
     res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization");
     res.headers.emplace_back("Access-Control-Max-Age", "600");
   }
   return res;
+}
+
+// HAProxy's bare `option httpchk` sends `OPTIONS / HTTP/1.0` and reads only
+// the status; `OPTIONS *` asks about the server as a whole. Both are about
+// the service, so they answer what the service is. A preflight is a
+// browser's question about a route, not a probe.
+bool is_server_probe(const request_view& req) {
+  return (req.path() == "/" || req.path() == "*") && !is_preflight(req);
 }
 
 }  // namespace
@@ -45,12 +57,28 @@ std::vector<std::string> router::paths() const {
   return out;
 }
 
+std::variant<response, http_error> router::answer_options(const request_view& req) const {
+  if (unavailable_ && is_server_probe(req) && unavailable_()) {
+    // An error like any other refusal: the JSON error body, and Allow still
+    // says what the server answers.
+    return http_error{beast_http::status::service_unavailable,
+                      "SERVICE_UNAVAILABLE",
+                      "the service is down or draining",
+                      {{"Allow", std::string(allow)}}};
+  }
+  return options_response(req);
+}
+
 routed router::dispatch(const request_view& req) const {
   if (req.path() == "*") {
     if (req.method() != verb::options) {
       return {std::nullopt, http_error::bad_request("the target '*' is only valid for OPTIONS")};
     }
-    return {std::nullopt, options_response(req)};
+    return std::visit(
+        [](auto&& out) {
+          return routed{std::nullopt, std::move(out)};
+        },
+        answer_options(req));
   }
 
   const auto index = find(req.path());
@@ -62,7 +90,11 @@ routed router::dispatch(const request_view& req) const {
     case verb::head:
       break;
     case verb::options:
-      return {index, options_response(req)};
+      return std::visit(
+          [&](auto&& out) {
+            return routed{index, std::move(out)};
+          },
+          answer_options(req));
     default:
       return {index, http_error::method_not_allowed(std::string(allow))};
   }

@@ -21,8 +21,8 @@ using asio::ip::tcp;
 struct server::worker {
   worker(const server_options& options, const error_middleware& middleware,
          std::atomic<std::size_t>& open, request_metrics& metrics,
-         const std::atomic<bool>& draining)
-      : ctx{options, middleware, open, metrics, draining, {}} {}
+         const std::atomic<bool>& draining, const grpc_health_source* grpc)
+      : ctx{options, middleware, open, metrics, draining, grpc, {}} {}
 
   // Enforces every session's deadline. One timer per worker, ticking a few
   // times per smallest timeout, instead of a timer per connection re-armed
@@ -32,11 +32,11 @@ struct server::worker {
     sweeper.expires_after(tick);
     sweeper.async_wait([this, tick](boost::system::error_code ec) {
       if (ec) return;
-      const auto now = session::clock::now();
-      for (session* s : ctx.sessions) {
-        if (s->deadline() <= now) s->expire();  // closes; destroyed later, by its handlers
+      const auto now = connection::clock::now();
+      for (connection* c : ctx.connections) {
+        if (c->deadline() <= now) c->expire();  // closes; destroyed later, by its handlers
       }
-      if (!(stopping && ctx.sessions.empty())) sweep(tick);
+      if (!(stopping && ctx.connections.empty())) sweep(tick);
     });
   }
 
@@ -111,11 +111,11 @@ std::string format_endpoint(const tcp::endpoint& ep) {
 }
 
 server::server(server_options options, const error_middleware& middleware,
-               metrics_registry& metrics)
+               metrics_registry& metrics, const grpc_health_source* grpc)
     : options_(std::move(options)), middleware_(middleware), metrics_(metrics) {
   for (unsigned i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<worker>(options_, middleware_, metrics_.open_connections,
-                                                metrics_.worker(i), draining_));
+                                                metrics_.worker(i), draining_, grpc));
   }
 }
 
@@ -175,8 +175,18 @@ void server::stop_accepting() {
   for (auto& w : workers_) {
     asio::post(w->ioc, [wp = w.get()] {
       if (wp->accept_loop) wp->accept_loop->stop();
-      for (session* s : wp->ctx.sessions) s->shutdown();
+      for (connection* c : wp->ctx.connections) c->shutdown();
       wp->stopping = true;
+    });
+  }
+}
+
+void server::health_changed() {
+  // Only connections with a Watch stream do anything; the others return
+  // at once. One post per worker per change, never per connection.
+  for (auto& w : workers_) {
+    asio::post(w->ioc, [wp = w.get()] {
+      for (connection* c : wp->ctx.connections) c->health_changed();
     });
   }
 }

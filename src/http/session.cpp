@@ -3,6 +3,8 @@
 // linger) or a quiet close on end of stream, reset or deadline.
 #include "session.hpp"
 
+#include "h2_session.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -35,12 +37,13 @@ session::session(tcp::socket socket, connection_context& ctx)
       ctx_(ctx),
       processor_(ctx.options, ctx.middleware, &ctx.metrics),
       buffer_(idle_buffer_bytes) {
-  registry_pos_ = ctx_.sessions.insert(ctx_.sessions.end(), this);
+  registry_pos_ = ctx_.connections.insert(ctx_.connections.end(), this);
 }
 
 session::~session() {
-  ctx_.sessions.erase(registry_pos_);
-  ctx_.open_connections.fetch_sub(1, std::memory_order_relaxed);
+  ctx_.connections.erase(registry_pos_);
+  // A connection handed to HTTP/2 is counted there until it closes.
+  if (!handed_over_) ctx_.open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void session::start() {
@@ -114,8 +117,23 @@ void session::on_read(boost::system::error_code ec, std::size_t n) {
     spdlog::debug("connection closed while reading: {}", ec.message());
     return close();
   }
+  std::string_view data(buffer_.data(), n);
+  if (sniffing_) {
+    switch (sniff(data)) {
+      case protocol::http2:
+        return hand_over(data);
+      case protocol::undecided:
+        return do_read();
+      case protocol::http1:
+        break;
+    }
+  }
   const auto started_before = processor_.requests_started();
-  processor_.receive(std::string_view(buffer_.data(), n), draining());
+  processor_.receive(data, draining());
+  if (!sniffed_.empty()) {
+    sniffed_.clear();
+    sniffed_.shrink_to_fit();
+  }
   // A request other than the first began and is still incomplete: its own
   // read budget starts now (the first one's started at accept).
   if (processor_.requests_started() > std::max<std::uint64_t>(started_before, 1)) {
@@ -123,6 +141,37 @@ void session::on_read(boost::system::error_code ec, std::size_t n) {
   }
   fit_buffer(n);
   serve();
+}
+
+session::protocol session::sniff(std::string_view& data) {
+  // Prior knowledge (RFC 9113 section 3.3): an HTTP/2 client opens with
+  // this preface, which no HTTP/1.1 request can begin with.
+  constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  std::string_view seen = data;
+  if (!sniffed_.empty()) {
+    sniffed_.append(data);
+    seen = sniffed_;
+  }
+  const std::size_t m = std::min(seen.size(), h2_preface.size());
+  if (seen.substr(0, m) != h2_preface.substr(0, m)) {
+    sniffing_ = false;
+    data = seen;
+    return protocol::http1;
+  }
+  if (seen.size() < h2_preface.size()) {
+    if (sniffed_.empty()) sniffed_.assign(seen);
+    return protocol::undecided;
+  }
+  sniffing_ = false;
+  data = seen.substr(h2_preface.size());
+  return protocol::http2;
+}
+
+void session::hand_over(std::string_view after_preface) {
+  handed_over_ = true;
+  phase_ = phase::closed;
+  deadline_ = clock::time_point::max();
+  std::make_shared<h2_session>(std::move(socket_), ctx_, request_deadline_)->start(after_preface);
 }
 
 void session::fit_buffer(std::size_t last_read) {

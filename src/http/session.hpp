@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "badges_health/http/request_processor.hpp"
@@ -18,12 +20,10 @@
 
 namespace badges_health::http {
 
-class session : public std::enable_shared_from_this<session> {
+class session final : public connection, public std::enable_shared_from_this<session> {
  public:
-  using clock = std::chrono::steady_clock;
-
   session(boost::asio::ip::tcp::socket socket, connection_context& ctx);
-  ~session();
+  ~session() override;
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
@@ -32,16 +32,24 @@ class session : public std::enable_shared_from_this<session> {
   /// The server stopped accepting: an idle connection is closed gracefully
   /// now; one with a request in progress answers it with
   /// `Connection: close`. Runs on the session's own thread.
-  void shutdown();
+  void shutdown() override;
 
   /// When the current phase (reading a request, waiting idle, writing,
   /// lingering) runs out.
-  clock::time_point deadline() const noexcept { return deadline_; }
+  clock::time_point deadline() const noexcept override { return deadline_; }
   /// The deadline passed: close quietly. Called by the worker's sweep.
-  void expire();
+  void expire() override;
 
  private:
   enum class phase { reading, writing, lingering, closed };
+  enum class protocol { http1, http2, undecided };
+
+  /// Whether the connection's first bytes are the HTTP/2 preface. `data`
+  /// becomes what the chosen protocol reads: for HTTP/1.1 every byte so
+  /// far, for HTTP/2 what followed the preface.
+  protocol sniff(std::string_view& data);
+  /// Hands the socket to an h2_session.
+  void hand_over(std::string_view after_preface);
 
   void do_read();
   /// One read into the buffer; on_read takes it, whatever the phase.
@@ -85,7 +93,12 @@ class session : public std::enable_shared_from_this<session> {
   bool shutting_down_ = false;
   bool no_delay_ = false;
   phase phase_ = phase::reading;
-  std::list<session*>::iterator registry_pos_;
+  // Until the first bytes show which protocol the client speaks; a preface
+  // split across reads collects here.
+  bool sniffing_ = true;
+  bool handed_over_ = false;
+  std::string sniffed_;
+  std::list<connection*>::iterator registry_pos_;
 };
 
 }  // namespace badges_health::http

@@ -102,7 +102,8 @@ function checkAgainstContract(method, target, res) {
   const key = types.find((t) => mediaType(t) === actual);
   assert.ok(key, `${method} ${target} ${res.status}: Content-Type ${res.headers['content-type']} ` +
     `not among ${types.join(', ')}`);
-  if (actual !== 'application/json') return null;
+  // application/json and the JSON-based application/health+json.
+  if (actual !== 'application/json' && !actual.endsWith('+json')) return null;
 
   const body = JSON.parse(res.body);
   const statusRef = declared.$ref
@@ -258,6 +259,38 @@ describe('contract', () => {
       assert.equal(res.status, 204);
     });
 
+    test("HAProxy's bare OPTIONS / HTTP/1.0: 204", async () => {
+      const res = await exchange(svc.port, 'OPTIONS / HTTP/1.0\r\n\r\n');
+      checkAgainstContract('OPTIONS', '/', res);
+      assert.equal(res.status, 204);
+    });
+
+    for (const target of ['/status', '/readyz']) {
+      test(`GET ${target} with Accept: application/health+json`, async () => {
+        const res = await request(svc.port, 'GET', target, 'Accept: application/health+json\r\n');
+        const body = checkAgainstContract('GET', target, res);
+        assert.equal(res.status, 200);
+        assert.equal(mediaType(res.headers['content-type']), 'application/health+json');
+        assert.equal(res.headers.vary, 'Accept');
+        assert.equal(body.status, 'pass');
+        assert.equal(body.serviceId, 'badges-health');
+        assert.deepEqual(body.checks, {});
+        const head = await request(svc.port, 'HEAD', target, 'Accept: application/health+json\r\n');
+        checkAgainstContract('HEAD', target, head);
+        assert.equal(mediaType(head.headers['content-type']), 'application/health+json');
+      });
+
+      test(`GET ${target} without that Accept: the seed's body, with Vary: Accept`, async () => {
+        for (const accept of ['', 'Accept: */*\r\n', 'Accept: application/health+json;q=0\r\n']) {
+          const res = await request(svc.port, 'GET', target, accept);
+          const body = checkAgainstContract('GET', target, res);
+          assert.equal(mediaType(res.headers['content-type']), 'application/json', accept);
+          assert.equal(res.headers.vary, 'Accept', accept);
+          assert.equal(body.status, 'ok', accept);
+        }
+      });
+    }
+
     const errors = [
       ['unknown path', 'GET', '/nope', '', 404, 'NOT_FOUND'],
       ['unknown query parameter', 'GET', '/status?foo=1', '', 400, 'UNKNOWN_PARAMETER'],
@@ -354,6 +387,27 @@ describe('contract', () => {
       checkAgainstContract('GET', '/readyz', await request(svc.port, 'GET', '/readyz'));
     });
 
+    test('health+json: checks with the token, none without, 401 with a wrong one', async () => {
+      await svc.waitFor('/readyz', (r) => r.status === 200);
+      const accept = 'Accept: application/json;q=0.9, application/health+json\r\n';
+      for (const target of ['/status', '/readyz']) {
+        const shown = await request(svc.port, 'GET', target, accept + details);
+        const body = checkAgainstContract('GET', target, shown);
+        assert.equal(shown.status, 200, shown.raw);
+        assert.equal(body.status, 'warn');
+        assert.equal(body.checks['cache:responseTime'][0].status, 'fail');
+        assert.equal(body.checks['cache:responseTime'][0].componentType, 'component');
+        assert.ok(body.checks['cache:responseTime'][0].output);
+        assert.equal(body.checks['maintenance:responseTime'][0].componentType, 'system');
+        const anonymous = await request(svc.port, 'GET', target, accept);
+        assert.equal(anonymous.status, 200);
+        assert.equal(checkAgainstContract('GET', target, anonymous).checks, undefined);
+        const wrong = await request(svc.port, 'GET', target, `${accept}Authorization: Bearer nope\r\n`);
+        assert.equal(wrong.status, 401);
+        assert.equal(checkAgainstContract('GET', target, wrong).code, 'UNAUTHORIZED');
+      }
+    });
+
     test('verbose and metrics without their tokens: 401', async () => {
       for (const target of ['/status?verbose=true', '/metrics']) {
         const res = await request(svc.port, 'GET', target);
@@ -386,9 +440,36 @@ describe('contract', () => {
       assert.equal(live.status, 200);
       checkAgainstContract('GET', '/livez', live);
     });
+
+    test('down: health+json fail with 503 on /status and /readyz', async () => {
+      await svc.waitFor('/status', (r) => r.status === 503);
+      for (const target of ['/status', '/readyz']) {
+        const res = await request(svc.port, 'GET', target, `Accept: application/health+json\r\n${details}`);
+        assert.equal(res.status, 503, res.raw);
+        const body = checkAgainstContract('GET', target, res);
+        assert.equal(body.status, 'fail');
+        assert.equal(body.checks['maintenance:responseTime'][0].status, 'fail');
+      }
+    });
+
+    test('down: OPTIONS / and OPTIONS * answer 503 SERVICE_UNAVAILABLE, preflights 204', async () => {
+      await svc.waitFor('/status', (r) => r.status === 503);
+      for (const target of ['/', '*']) {
+        const res = await request(svc.port, 'OPTIONS', target);
+        assert.equal(res.status, 503, res.raw);
+        assert.equal(checkAgainstContract('OPTIONS', target, res).code, 'SERVICE_UNAVAILABLE');
+        assert.equal(res.headers.allow, 'GET, HEAD, OPTIONS');
+        const preflight = await request(svc.port, 'OPTIONS', target, 'Access-Control-Request-Method: GET\r\n');
+        checkAgainstContract('OPTIONS', target, preflight);
+        assert.equal(preflight.status, 204);
+      }
+      const other = await request(svc.port, 'OPTIONS', '/status');
+      checkAgainstContract('OPTIONS', '/status', other);
+      assert.equal(other.status, 204);
+    });
   });
 
-  test('draining after SIGTERM: /status 503 down, verbose says draining', async () => {
+  test('draining after SIGTERM: /status 503 down, verbose says draining, OPTIONS / 503', async () => {
     const svc = await new Service(['--drain-delay', '3s']).start();
     try {
       svc.proc.kill('SIGTERM');
@@ -396,6 +477,12 @@ describe('contract', () => {
       assert.equal(checkAgainstContract('GET', '/status', res).status, 'down');
       const verbose = await request(svc.port, 'GET', '/status?verbose=true');
       assert.equal(checkAgainstContract('GET', '/status?verbose=true', verbose).draining, true);
+      const probe = await exchange(svc.port, 'OPTIONS / HTTP/1.0\r\n\r\n');
+      assert.equal(probe.status, 503, probe.raw);
+      assert.equal(checkAgainstContract('OPTIONS', '/', probe).code, 'SERVICE_UNAVAILABLE');
+      const healthJson = await request(svc.port, 'GET', '/status', 'Accept: application/health+json\r\n');
+      assert.equal(healthJson.status, 503);
+      assert.equal(checkAgainstContract('GET', '/status', healthJson).status, 'fail');
     } finally {
       svc.stop();
     }

@@ -1,6 +1,7 @@
 // Command line and environment of the real binary: --help, --version, bad
 // values (exit 2, one line naming the flag or variable), flag over
-// environment, a port in use (exit 1), IPv6, and JSON log lines.
+// environment, a port in use (exit 1), IPv6, JSON log lines, and the
+// values of the agent, HTTP/2 and gRPC flags as --print-config reports them.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,12 +49,33 @@ std::string lower(std::string s) {
 TEST(Flags, HelpExitsZeroAndListsEveryFlag) {
   const auto r = run_binary({"--help"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  for (const char* flag :
-       {"--host", "--port", "--threads", "--log-level", "--log-format", "--access-log",
-        "--drain-delay", "--shutdown-timeout", "--request-timeout", "--idle-timeout",
-        "--write-timeout", "--max-header-bytes", "--max-target-bytes", "--max-connections",
-        "--help", "--version"}) {
+  for (const char* flag : {"--host",
+                           "--port",
+                           "--threads",
+                           "--log-level",
+                           "--log-format",
+                           "--access-log",
+                           "--drain-delay",
+                           "--shutdown-timeout",
+                           "--request-timeout",
+                           "--idle-timeout",
+                           "--write-timeout",
+                           "--max-header-bytes",
+                           "--max-target-bytes",
+                           "--max-connections",
+                           "--max-concurrent-streams",
+                           "--agent-port",
+                           "--agent-degraded-weight",
+                           "--grpc-unavailable-when-not-serving",
+                           "--help",
+                           "--version"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
+  }
+  for (const char* variable : {"MAX_CONCURRENT_STREAMS", "AGENT_PORT", "AGENT_DEGRADED_WEIGHT",
+                               "GRPC_UNAVAILABLE_WHEN_NOT_SERVING"}) {
+    EXPECT_NE(r.out.find(std::string("[") + variable + "]"), std::string::npos)
+        << variable << " missing from:\n"
+        << r.out;
   }
 }
 
@@ -159,6 +182,163 @@ TEST(Flags, JsonLogLinesStayJsonForHostileTargets) {
   ASSERT_EQ(server.wait(5s), 0);
   expect_json_lines(server.log());
 }
+
+// A value refused at start-up: exit 2 and one line naming what was wrong.
+struct bad_value_case {
+  const char* name;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  // What the line must name: the flag, or the variable the value came from.
+  const char* names;
+};
+
+void PrintTo(const bad_value_case& c, std::ostream* os) { *os << c.name; }
+
+class FlagsBadValue : public ::testing::TestWithParam<bad_value_case> {};
+
+TEST_P(FlagsBadValue, Exits2WithOneLineNamingIt) {
+  std::vector<std::string> argv = loopback;
+  argv.insert(argv.end(), GetParam().args.begin(), GetParam().args.end());
+  const auto r = run_binary(argv, GetParam().env, 5s);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_EQ(line_count(r.err), 1u) << r.err;
+  EXPECT_NE(r.err.find(GetParam().names), std::string::npos) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, FlagsBadValue,
+    ::testing::Values(
+        bad_value_case{"AgentPortNotANumber", {"--agent-port", "abc"}, {}, "--agent-port"},
+        bad_value_case{"AgentPortTooLarge", {"--agent-port", "65536"}, {}, "--agent-port"},
+        bad_value_case{"AgentPortEmpty", {"--agent-port="}, {}, "--agent-port"},
+        bad_value_case{"AgentPortSameAsPort",
+                       {"--port", "18080", "--agent-port", "18080"},
+                       {},
+                       "--agent-port"},
+        bad_value_case{"AgentPortVariable", {}, {"AGENT_PORT=http"}, "AGENT_PORT"},
+        bad_value_case{"AgentWeightAbove100",
+                       {"--agent-degraded-weight", "101"},
+                       {},
+                       "--agent-degraded-weight"},
+        bad_value_case{"AgentWeightNegative",
+                       {"--agent-degraded-weight", "-1"},
+                       {},
+                       "--agent-degraded-weight"},
+        bad_value_case{"AgentWeightPercentOnly",
+                       {"--agent-degraded-weight", "%"},
+                       {},
+                       "--agent-degraded-weight"},
+        bad_value_case{"AgentWeightTwoPercents",
+                       {"--agent-degraded-weight", "50%%"},
+                       {},
+                       "--agent-degraded-weight"},
+        bad_value_case{"AgentWeightFraction",
+                       {"--agent-degraded-weight", "12.5%"},
+                       {},
+                       "--agent-degraded-weight"},
+        bad_value_case{
+            "AgentWeightVariable", {}, {"AGENT_DEGRADED_WEIGHT=150%"}, "AGENT_DEGRADED_WEIGHT"},
+        bad_value_case{
+            "StreamsZero", {"--max-concurrent-streams", "0"}, {}, "--max-concurrent-streams"},
+        bad_value_case{"StreamsAboveCap",
+                       {"--max-concurrent-streams", "10001"},
+                       {},
+                       "--max-concurrent-streams"},
+        bad_value_case{"StreamsNotANumber",
+                       {"--max-concurrent-streams", "many"},
+                       {},
+                       "--max-concurrent-streams"},
+        bad_value_case{
+            "StreamsVariable", {}, {"MAX_CONCURRENT_STREAMS=0"}, "MAX_CONCURRENT_STREAMS"},
+        bad_value_case{"GrpcUnavailableNotABool",
+                       {"--grpc-unavailable-when-not-serving=maybe"},
+                       {},
+                       "--grpc-unavailable-when-not-serving"},
+        bad_value_case{"GrpcUnavailableVariable",
+                       {},
+                       {"GRPC_UNAVAILABLE_WHEN_NOT_SERVING=sometimes"},
+                       "GRPC_UNAVAILABLE_WHEN_NOT_SERVING"}),
+    [](const ::testing::TestParamInfo<bad_value_case>& param_info) {
+      return std::string(param_info.param.name);
+    });
+
+// A value accepted, as --print-config reports it.
+struct effective_value_case {
+  const char* name;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  const char* key;
+  nlohmann::json value;
+};
+
+void PrintTo(const effective_value_case& c, std::ostream* os) { *os << c.name; }
+
+class FlagsEffectiveValue : public ::testing::TestWithParam<effective_value_case> {};
+
+TEST_P(FlagsEffectiveValue, PrintConfigReportsIt) {
+  std::vector<std::string> argv = loopback;
+  argv.insert(argv.end(), GetParam().args.begin(), GetParam().args.end());
+  argv.push_back("--print-config");
+  const auto r = run_binary(argv, GetParam().env, 5s);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto printed = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(printed.is_object()) << r.out;
+  ASSERT_TRUE(printed.contains(GetParam().key)) << r.out;
+  EXPECT_EQ(printed[GetParam().key], GetParam().value) << r.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, FlagsEffectiveValue,
+    ::testing::Values(
+        effective_value_case{"AgentPortOffByDefault", {}, {}, "agentPort", nullptr},
+        effective_value_case{"AgentPortFlag", {"--agent-port", "9001"}, {}, "agentPort", 9001},
+        effective_value_case{"AgentPortZero", {"--agent-port", "0"}, {}, "agentPort", 0},
+        effective_value_case{"AgentPortVariable", {}, {"AGENT_PORT=9002"}, "agentPort", 9002},
+        effective_value_case{"AgentPortFlagOverVariable",
+                             {"--agent-port", "9003"},
+                             {"AGENT_PORT=9004"},
+                             "agentPort",
+                             9003},
+        effective_value_case{"AgentWeightDefault", {}, {}, "agentDegradedWeight", 50},
+        effective_value_case{"AgentWeightPercent",
+                             {"--agent-degraded-weight", "25%"},
+                             {},
+                             "agentDegradedWeight",
+                             25},
+        effective_value_case{
+            "AgentWeightBare", {"--agent-degraded-weight", "100"}, {}, "agentDegradedWeight", 100},
+        effective_value_case{
+            "AgentWeightVariable", {}, {"AGENT_DEGRADED_WEIGHT=0%"}, "agentDegradedWeight", 0},
+        effective_value_case{"StreamsDefault", {}, {}, "maxConcurrentStreams", 100},
+        effective_value_case{
+            "StreamsLowest", {"--max-concurrent-streams", "1"}, {}, "maxConcurrentStreams", 1},
+        effective_value_case{"StreamsHighest",
+                             {"--max-concurrent-streams", "10000"},
+                             {},
+                             "maxConcurrentStreams",
+                             10000},
+        effective_value_case{
+            "StreamsVariable", {}, {"MAX_CONCURRENT_STREAMS=250"}, "maxConcurrentStreams", 250},
+        effective_value_case{
+            "GrpcUnavailableOffByDefault", {}, {}, "grpcUnavailableWhenNotServing", false},
+        effective_value_case{"GrpcUnavailableSwitch",
+                             {"--grpc-unavailable-when-not-serving"},
+                             {},
+                             "grpcUnavailableWhenNotServing",
+                             true},
+        effective_value_case{"GrpcUnavailableVariable",
+                             {},
+                             {"GRPC_UNAVAILABLE_WHEN_NOT_SERVING=true"},
+                             "grpcUnavailableWhenNotServing",
+                             true},
+        effective_value_case{"GrpcUnavailableFlagOverVariable",
+                             {"--grpc-unavailable-when-not-serving=false"},
+                             {"GRPC_UNAVAILABLE_WHEN_NOT_SERVING=true"},
+                             "grpcUnavailableWhenNotServing",
+                             false}),
+    [](const ::testing::TestParamInfo<effective_value_case>& param_info) {
+      return std::string(param_info.param.name);
+    });
 
 }  // namespace
 }  // namespace badges_health::test

@@ -3,7 +3,8 @@
 // or draining and put it back when it recovers, while requests through the
 // frontend keep succeeding. The drain case is the one that shows whether
 // the drain delay really lets a load balancer stop sending before the
-// instance stops accepting.
+// instance stops accepting. Two other ways of checking are covered too:
+// HAProxy's agent check against --agent-port, and its bare `option httpchk`.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -163,9 +164,27 @@ class HAProxyBase : public ::testing::Test {
              bool retry_elsewhere = false) {
     instance1_ = std::make_unique<health_service>(dir1_, checks1, args);
     instance2_ = std::make_unique<health_service>(dir2_, checks2, args);
-    haproxy_ = std::make_unique<haproxy_process>(
-        haproxy_dir_,
-        haproxy_process::options{{instance1_->port(), instance2_->port()}, retry_elsewhere});
+    haproxy_process::options opts;
+    opts.server_ports = {instance1_->port(), instance2_->port()};
+    opts.retry_elsewhere = retry_elsewhere;
+    haproxy_ = std::make_unique<haproxy_process>(haproxy_dir_, std::move(opts));
+  }
+
+  // One instance behind HAProxy, checked with `option httpchk <httpchk>`
+  // (bare when empty).
+  void start_one(const json& checks, const std::vector<std::string>& args,
+                 const std::string& httpchk) {
+    instance1_ = std::make_unique<health_service>(dir1_, checks, args);
+    haproxy_process::options opts;
+    opts.server_ports = {instance1_->port()};
+    opts.httpchk = httpchk;
+    haproxy_ = std::make_unique<haproxy_process>(haproxy_dir_, std::move(opts));
+  }
+
+  // True once column `column` of `show stat` for `server` reads `value`.
+  bool stat_becomes(const std::string& server, const std::string& column, const std::string& value,
+                    std::chrono::milliseconds timeout) const {
+    return eventually([&] { return haproxy_->server_stat(server, column) == value; }, timeout);
   }
 
   // True once HAProxy shows `server` with status `status` exactly.
@@ -175,9 +194,12 @@ class HAProxyBase : public ::testing::Test {
   }
 
   std::string describe() const {
-    std::string out = "s1=" + haproxy_->server_status("s1") +
-                      " s2=" + haproxy_->server_status("s2") + "\nhaproxy output:\n" +
-                      haproxy_->log();
+    std::string out =
+        "s1=" + haproxy_->server_status("s1") + " s2=" + haproxy_->server_status("s2") +
+        " s1 weight=" + haproxy_->server_stat("s1", "weight") +
+        " check=" + haproxy_->server_stat("s1", "check_status") +
+        " agent=" + haproxy_->server_stat("s1", "agent_status") + " (" +
+        haproxy_->server_stat("s1", "last_agt") + ")\nhaproxy output:\n" + haproxy_->log();
     if (instance1_) out += "\ninstance 1 log:\n" + instance1_->process().log();
     return out;
   }
@@ -284,6 +306,107 @@ INSTANTIATE_TEST_SUITE_P(HAProxy, HAProxyDrain, ::testing::Values(false, true),
                            return param_info.param ? std::string("RetriesAndRedispatch")
                                                    : std::string("NoRetries");
                          });
+
+// A non-critical file check that fails while `dir`/degraded exists: the
+// instance then reports degraded.
+json degraded_switch(const temp_dir& dir) {
+  return {{"name", "cache"},  {"type", "file"},      {"path", dir.file("degraded")},
+          {"when", "absent"}, {"interval", "200ms"}, {"timeout", "100ms"},
+          {"rise", 1},        {"fall", 1},           {"critical", false}};
+}
+
+// HAProxy's agent check against --agent-port, with `weight 100` on the
+// server line (the default weight of 1 cannot be scaled to 50%). The HTTP
+// check asks /livez, which passes whenever the process answers, so only
+// the agent can take the server out or weigh it.
+class HAProxyAgent : public HAProxyBase {
+ protected:
+  void start_with_agent(const std::vector<std::string>& args) {
+    std::vector<std::string> all{"--agent-port", "0"};
+    all.insert(all.end(), args.begin(), args.end());
+    instance1_ = std::make_unique<health_service>(
+        dir1_, json::array({maintenance_check(dir1_), degraded_switch(dir1_)}), all);
+    const unsigned short agent_port = announced_agent_port(instance1_->process());
+    ASSERT_NE(agent_port, 0) << instance1_->process().log();
+    haproxy_process::options opts;
+    opts.server_ports = {instance1_->port()};
+    opts.httpchk = "GET /livez";
+    opts.agent_ports = {agent_port};
+    opts.weight = 100;
+    haproxy_ = std::make_unique<haproxy_process>(haproxy_dir_, std::move(opts));
+    ASSERT_TRUE(server_becomes("s1", "UP", 3s)) << describe();
+    ASSERT_TRUE(stat_becomes("s1", "weight", "100", 3s)) << describe();
+  }
+};
+
+TEST_F(HAProxyAgent, DownWhileTheHttpCheckPassesThenUpAgain) {
+  start_with_agent({});
+  dir1_.write("maint", "");
+  // HAProxy 2.6 says "DOWN (agent)" when the agent alone took the server
+  // out; the HTTP check still passes (L7OK), and the agent's reason shows.
+  EXPECT_TRUE(server_becomes("s1", "DOWN (agent)", 3s)) << describe();
+  EXPECT_EQ(haproxy_->server_stat("s1", "check_status"), "L7OK") << describe();
+  EXPECT_EQ(haproxy_->server_stat("s1", "agent_status"), "L7STS") << describe();
+  EXPECT_EQ(haproxy_->server_stat("s1", "last_agt"),
+            "via agent : down (critical check failing: maintenance)")
+      << describe();
+
+  dir1_.remove("maint");
+  EXPECT_TRUE(server_becomes("s1", "UP", 3s)) << describe();
+  EXPECT_TRUE(stat_becomes("s1", "weight", "100", 3s)) << describe();
+}
+
+TEST_F(HAProxyAgent, DegradedHalvesTheWeightAndStaysUp) {
+  start_with_agent({});
+  dir1_.write("degraded", "");
+  EXPECT_TRUE(stat_becomes("s1", "weight", "50", 3s)) << describe();
+  EXPECT_EQ(haproxy_->server_status("s1"), "UP") << describe();
+  dir1_.remove("degraded");
+  EXPECT_TRUE(stat_becomes("s1", "weight", "100", 3s)) << describe();
+}
+
+TEST_F(HAProxyAgent, SigtermDrainsTheServer) {
+  // The drain delay is longer than HAProxy needs to see the agent's
+  // `drain`, and /livez keeps passing meanwhile, so DRAIN is the agent's.
+  start_with_agent({"--drain-delay", "3s"});
+  auto& process = instance1_->process();
+  process.signal(SIGTERM);
+  ASSERT_TRUE(process.wait_for_log("draining", 2s)) << process.log();
+  // HAProxy 2.6 shows an agent's drain as "DRAIN (agent)" in the status
+  // column; the weight column keeps the configured 100 (a drained server
+  // takes no new traffic whatever its weight).
+  EXPECT_TRUE(server_becomes("s1", "DRAIN (agent)", 1500ms)) << describe();
+  EXPECT_EQ(haproxy_->server_stat("s1", "check_status"), "L7OK") << describe();
+  EXPECT_EQ(process.wait(10s), 0) << process.log();
+  // Once the process is gone the HTTP check fails too.
+  EXPECT_TRUE(server_becomes("s1", "DOWN", 3s)) << describe();
+}
+
+// HAProxy's bare `option httpchk` sends `OPTIONS / HTTP/1.0` and passes
+// any 2xx or 3xx, so the answer to that OPTIONS must turn into a 503 when
+// the service is down or draining for HAProxy to notice.
+using HAProxyBareHttpchk = HAProxyBase;
+
+TEST_F(HAProxyBareHttpchk, DownWhenTheServiceIsDownThenUpAgain) {
+  start_one(json::array({maintenance_check(dir1_)}), {}, "");
+  ASSERT_TRUE(server_becomes("s1", "UP", 3s)) << describe();
+  dir1_.write("maint", "");
+  EXPECT_TRUE(server_becomes("s1", "DOWN", 3s)) << describe();
+  dir1_.remove("maint");
+  EXPECT_TRUE(server_becomes("s1", "UP", 3s)) << describe();
+}
+
+TEST_F(HAProxyBareHttpchk, DownOnSigtermWhileStillServing) {
+  start_one(json::array({maintenance_check(dir1_)}), {"--drain-delay", "3s"}, "");
+  ASSERT_TRUE(server_becomes("s1", "UP", 3s)) << describe();
+  auto& process = instance1_->process();
+  process.signal(SIGTERM);
+  ASSERT_TRUE(process.wait_for_log("draining", 2s)) << process.log();
+  // Well within the drain delay, so it is the check's answer, not a
+  // refused connection, that takes the server out.
+  EXPECT_TRUE(server_becomes("s1", "DOWN", 1500ms)) << describe();
+  EXPECT_EQ(process.wait(10s), 0) << process.log();
+}
 
 }  // namespace
 }  // namespace badges_health::test

@@ -683,7 +683,9 @@ std::vector<hostile_request> hostile_requests() {
        {},
        false,
        /*half_close=*/true},
-      refused("Http2Preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505,
+      // Not the HTTP/2 preface (which switches the connection to HTTP/2),
+      // but its request line: an HTTP/1 request for version 2.0.
+      refused("Http2PrefaceLookalike", "PRI * HTTP/2.0\r\nHost: a\r\n\r\n", 505,
               {"HTTP_VERSION_NOT_SUPPORTED"}),
       refused("TlsClientHello", client_hello(), 400, bad_request),
   };

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -80,12 +81,24 @@ std::string config_text(const std::string& socket_path, const haproxy_process::o
       << "  bind fd@" << kFrontendFd << "\n"
       << "  default_backend be\n"
       << "\n"
-      << "backend be\n"
-      << "  option httpchk GET /status\n"
-      << "  http-check expect status 200\n";
+      << "backend be\n";
+  if (opts.httpchk.empty()) {
+    cfg << "  option httpchk\n";
+  } else {
+    cfg << "  option httpchk " << opts.httpchk << "\n"
+        << "  http-check expect status 200\n";
+  }
+  if (!opts.agent_ports.empty() && opts.agent_ports.size() != opts.server_ports.size()) {
+    throw std::invalid_argument("haproxy_process: one agent port per server, or none");
+  }
   for (std::size_t i = 0; i < opts.server_ports.size(); ++i) {
     cfg << "  server s" << (i + 1) << " 127.0.0.1:" << opts.server_ports[i]
-        << " check inter 200ms fall 2 rise 2\n";
+        << " check inter 200ms fall 2 rise 2";
+    if (!opts.agent_ports.empty()) {
+      cfg << " agent-check agent-port " << opts.agent_ports[i] << " agent-inter 200ms";
+    }
+    if (opts.weight != 0) cfg << " weight " << opts.weight;
+    cfg << "\n";
   }
   return cfg.str();
 }
@@ -95,6 +108,22 @@ std::string config_text(const std::string& socket_path, const haproxy_process::o
 std::string haproxy_binary() {
   const char* env = std::getenv("HAPROXY_BINARY");
   return env != nullptr && *env != '\0' ? env : "/usr/sbin/haproxy";
+}
+
+unsigned short announced_agent_port(server_process& instance) {
+  static const std::regex agent(R"(HAProxy agent on [^ ]*:(\d+)\r?\n)");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (;;) {
+    // The whole line, newline included, so a line read in two pieces is
+    // not taken for a shorter port.
+    const std::string log = instance.log();
+    std::smatch m;
+    if (std::regex_search(log, m, agent)) {
+      return static_cast<unsigned short>(std::stoi(m[1].str()));
+    }
+    if (std::chrono::steady_clock::now() > deadline) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 haproxy_process::haproxy_process(const temp_dir& dir, options opts)

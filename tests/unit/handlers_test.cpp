@@ -7,14 +7,20 @@
 #include <algorithm>
 #include <boost/beast/http/fields.hpp>
 #include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "badges_health/health/check_spec.hpp"
+#include "badges_health/health/check_state.hpp"
+#include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/http/http_error.hpp"
 #include "badges_health/http/request.hpp"
 #include "badges_health/http/request_metrics.hpp"
@@ -27,17 +33,42 @@ using beast_status = boost::beast::http::status;
 using boost::beast::http::verb;
 using health::status;
 
-// A status_source that reports whatever summary the test sets.
+// A status_source that reports whatever summary (and checks) the test sets.
 class fake_source final : public health::status_source {
  public:
   health::summary current() const noexcept override { return summary_; }
+  std::shared_ptr<const health::health_snapshot> details() const noexcept override {
+    return details_;
+  }
   void set(status overall, bool ready = true, bool draining = false) {
     summary_ = health::summary{overall, ready, draining};
+  }
+  void set_checks(std::vector<health::check_snapshot> checks) {
+    auto snap = std::make_shared<health::health_snapshot>();
+    snap->checks = std::move(checks);
+    details_ = std::move(snap);
   }
 
  private:
   health::summary summary_{};
+  std::shared_ptr<const health::health_snapshot> details_;
 };
+
+// A check of `type` whose results the test applies (none: pending).
+health::check_snapshot check_with_results(
+    std::string name, health::check_type type, std::vector<health::probe_result> results = {},
+    std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now()) {
+  auto spec = std::make_shared<health::check_spec>();
+  spec->name = std::move(name);
+  spec->type = type;
+  spec->interval = std::chrono::seconds(10);
+  spec->timeout = std::chrono::seconds(1);
+  health::check_state state(at);
+  for (const auto& r : results) {
+    state.apply(r, 1, 1, at, std::chrono::system_clock::now(), std::chrono::microseconds(1234));
+  }
+  return {std::move(spec), std::move(state)};
+}
 
 bool is_iso8601(const std::string& s) {
   static const std::regex shape(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)");
@@ -118,7 +149,9 @@ TEST_F(handlers_test, status_ok_body_has_exactly_status_and_timestamp) {
   EXPECT_TRUE(is_iso8601(ts)) << ts;
   // The exact bytes, key order included.
   EXPECT_EQ(res.body, R"({"status":"ok","timestamp":")" + ts + R"("})");
-  EXPECT_TRUE(res.headers.empty());
+  // The body depends on Accept (application/health+json), so caches must know.
+  ASSERT_EQ(res.headers.size(), 1u);
+  EXPECT_EQ(header_value(res, "Vary"), "Accept");
 }
 
 TEST_F(handlers_test, status_down_is_503) {
@@ -267,6 +300,206 @@ TEST_F(handlers_test, readyz_is_503_when_down) {
   EXPECT_EQ(nlohmann::json::parse(res.body).at("status"), "down");
 }
 
+// --- Accept: application/health+json ----------------------------------------------
+
+struct accept_case {
+  const char* name;
+  const char* accept;
+  bool chooses_health_json;
+};
+
+class accept_negotiation : public ::testing::TestWithParam<accept_case> {};
+
+TEST_P(accept_negotiation, chooses_health_json_only_when_preferred) {
+  EXPECT_EQ(accepts_health_json(GetParam().accept), GetParam().chooses_health_json)
+      << "Accept: " << GetParam().accept;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    handlers, accept_negotiation,
+    ::testing::Values(
+        accept_case{"none", "", false}, accept_case{"health_json", "application/health+json", true},
+        accept_case{"json_lower_q", "application/json;q=0.9, application/health+json", true},
+        accept_case{"q_zero", "application/health+json;q=0", false},
+        accept_case{"q_zero_with_decimals", "application/health+json;q=0.000", false},
+        accept_case{"any", "*/*", false}, accept_case{"any_application", "application/*", false},
+        accept_case{"json", "application/json", false},
+        accept_case{"equal_to_json", "application/json, application/health+json", true},
+        accept_case{"below_json", "application/json, application/health+json;q=0.5", false},
+        accept_case{"above_any", "application/health+json;q=0.5, */*;q=0.1", true},
+        accept_case{"below_any", "application/health+json;q=0.5, */*", false},
+        accept_case{"below_application_any", "application/*, application/health+json;q=0.9", false},
+        accept_case{"json_exact_beats_application_any",
+                    "application/json;q=0.5, application/*, application/health+json;q=0.6", true},
+        accept_case{"case_insensitive", "Application/Health+JSON", true},
+        accept_case{"uppercase_q", "application/json;Q=0.2, application/health+json;Q=0.3", true},
+        accept_case{"media_type_parameters",
+                    "application/health+json; charset=utf-8; q=0.8, application/json;q=0.7", true},
+        accept_case{"quoted_comma", R"(text/html;level="a,b;q=0", application/health+json)", true},
+        accept_case{"smallest_q", "application/health+json;q=0.001", true},
+        accept_case{"malformed_q_ignored", "application/health+json;q=2", false},
+        accept_case{"too_many_decimals_ignored", "application/health+json;q=0.5000", false},
+        accept_case{"empty_elements", " , application/health+json ,", true},
+        accept_case{"ows", "application/health+json ; q=0.9 ,\tapplication/json ; q=0.8", true},
+        accept_case{"other_types_only", "text/html, text/plain", false},
+        accept_case{"suffix_is_not_a_match", "application/health+jsonx", false},
+        accept_case{"no_slash", "health+json", false}),
+    [](const ::testing::TestParamInfo<accept_case>& c) { return c.param.name; });
+
+// The view of a GET with an Accept (and optionally Authorization) header.
+struct health_json_request {
+  explicit health_json_request(std::string_view target, std::string_view authorization = {}) {
+    fields.set(boost::beast::http::field::accept, "application/health+json");
+    if (!authorization.empty()) {
+      fields.set(boost::beast::http::field::authorization, authorization);
+    }
+    view.emplace(get_request(target, &fields));
+  }
+  boost::beast::http::fields fields;
+  std::optional<http::request_view> view;
+};
+
+http::handler_result invoke_health_json(const http::handler& h, std::string_view target,
+                                        std::string_view authorization = {}) {
+  const health_json_request req(target, authorization);
+  return h(*req.view);
+}
+
+TEST_F(handlers_test, health_json_status_maps_ok_degraded_down_to_pass_warn_fail) {
+  service_info info;
+  info.version = "4.5.6";
+  info.commit_hash = "c0ffee";
+  const http::handler h = make_status_handler(source_, info);
+  for (const auto& [overall, word, code] :
+       {std::tuple{status::ok, "pass", beast_status::ok},
+        std::tuple{status::degraded, "warn", beast_status::ok},
+        std::tuple{status::down, "fail", beast_status::service_unavailable}}) {
+    source_.set(overall);
+    const http::response res = response_of(invoke_health_json(h, "/status"));
+    EXPECT_EQ(res.status, code) << word;
+    EXPECT_EQ(res.content_type, "application/health+json") << word;
+    EXPECT_EQ(header_value(res, "Vary"), "Accept") << word;
+    const auto body = nlohmann::json::parse(res.body);
+    EXPECT_EQ(body.at("status"), word);
+    EXPECT_EQ(body.at("version"), "4.5.6");
+    EXPECT_EQ(body.at("releaseId"), "c0ffee");
+    EXPECT_EQ(body.at("serviceId"), "badges-health");
+    EXPECT_TRUE(body.at("description").is_string());
+    // No token configured: the checks are for everyone.
+    EXPECT_EQ(body.at("checks"), nlohmann::json::object()) << res.body;
+  }
+  source_.set(status::degraded);
+  EXPECT_EQ(header_value(response_of(invoke_health_json(h, "/status")), "x-envoy-degraded"),
+            "true");
+}
+
+TEST_F(handlers_test, health_json_checks_are_shaped_as_the_draft_says) {
+  const auto now = std::chrono::steady_clock::now();
+  source_.set_checks({
+      check_with_results("db", health::check_type::postgres, {{true, "ok"}}, now),
+      check_with_results("cache", health::check_type::redis, {{false, "connection refused"}}, now),
+      check_with_results("api", health::check_type::http, {{true, "status 200"}}, now),
+      check_with_results("flag", health::check_type::file, {}, now),
+      check_with_results("disk", health::check_type::disk, {{true, "free"}},
+                         now - std::chrono::minutes(1)),  // stale: older than 2 x 10 s + 1 s
+  });
+  const http::response res = response_of(invoke_health_json(status_, "/status"));
+  const auto checks = nlohmann::json::parse(res.body).at("checks");
+  ASSERT_EQ(checks.size(), 5u) << res.body;
+
+  const auto& db = checks.at("db:responseTime");
+  ASSERT_TRUE(db.is_array());
+  ASSERT_EQ(db.size(), 1u);
+  EXPECT_EQ(db[0].at("componentType"), "datastore");
+  EXPECT_EQ(db[0].at("observedValue"), 1.23);
+  EXPECT_EQ(db[0].at("observedUnit"), "ms");
+  EXPECT_EQ(db[0].at("status"), "pass");
+  EXPECT_TRUE(is_iso8601(db[0].at("time").get<std::string>())) << db.dump();
+  EXPECT_FALSE(db[0].contains("output")) << db.dump();
+
+  const auto& cache = checks.at("cache:responseTime")[0];
+  EXPECT_EQ(cache.at("componentType"), "datastore");
+  EXPECT_EQ(cache.at("status"), "fail");
+  EXPECT_EQ(cache.at("output"), "connection refused");
+
+  EXPECT_EQ(checks.at("api:responseTime")[0].at("componentType"), "component");
+
+  const auto& flag = checks.at("flag:responseTime")[0];
+  EXPECT_EQ(flag.at("componentType"), "system");
+  EXPECT_EQ(flag.at("status"), "warn") << "a check without its first result";
+  EXPECT_FALSE(flag.contains("time")) << flag.dump();
+  EXPECT_FALSE(flag.contains("observedValue")) << flag.dump();
+
+  const auto& disk = checks.at("disk:responseTime")[0];
+  EXPECT_EQ(disk.at("componentType"), "system");
+  EXPECT_EQ(disk.at("status"), "fail") << "stale, as verbose output judges it";
+  EXPECT_EQ(disk.at("output"), "no result for more than 21s (stale)");
+
+  // The verbose output judges every check the same way.
+  const auto verbose = nlohmann::json::parse(call(status_, "/status?verbose=true").body);
+  EXPECT_EQ(verbose.at("checks").at("disk").at("status"), "fail");
+  EXPECT_EQ(verbose.at("checks").at("disk").at("output"), disk.at("output"));
+  EXPECT_EQ(verbose.at("checks").at("cache").at("output"), cache.at("output"));
+}
+
+TEST_F(handlers_test, health_json_checks_need_the_details_token_when_one_is_set) {
+  source_.set_checks({check_with_results("db", health::check_type::tcp, {{true, "connected"}})});
+  const http::handler guarded = make_status_handler(source_, service_info{}, "s3cret");
+  const http::handler ready = make_readiness_handler(source_, service_info{}, "s3cret");
+  for (const auto& [h, target] : {std::pair{&guarded, "/status"}, std::pair{&ready, "/readyz"}}) {
+    // No token presented: the status without the checks, not a 401.
+    const http::response anonymous = response_of(invoke_health_json(*h, target));
+    EXPECT_EQ(anonymous.status, beast_status::ok) << target;
+    const auto body = nlohmann::json::parse(anonymous.body);
+    EXPECT_EQ(body.at("status"), "pass") << target;
+    EXPECT_FALSE(body.contains("checks")) << target << ": " << anonymous.body;
+
+    const http::response bearer = response_of(invoke_health_json(*h, target, "Bearer s3cret"));
+    EXPECT_TRUE(nlohmann::json::parse(bearer.body).at("checks").contains("db:responseTime"))
+        << target << ": " << bearer.body;
+
+    EXPECT_TRUE(is_error(invoke_health_json(*h, target, "Bearer guess"), beast_status::unauthorized,
+                         "UNAUTHORIZED"))
+        << target;
+  }
+  // verbose=true keeps asking for the token, whatever the format.
+  EXPECT_TRUE(is_error(invoke_health_json(guarded, "/status?verbose=true"),
+                       beast_status::unauthorized, "UNAUTHORIZED"));
+}
+
+TEST_F(handlers_test, health_json_readyz_fails_whenever_not_ready) {
+  struct readiness_case {
+    status overall;
+    bool ready;
+    bool draining;
+    const char* word;
+  };
+  for (const auto& c : {readiness_case{status::ok, true, false, "pass"},
+                        readiness_case{status::degraded, true, false, "warn"},
+                        readiness_case{status::ok, false, false, "fail"},
+                        readiness_case{status::ok, true, true, "fail"},
+                        readiness_case{status::down, true, false, "fail"}}) {
+    source_.set(c.overall, c.ready, c.draining);
+    const http::response res = response_of(invoke_health_json(readiness_, "/readyz"));
+    const bool fails = std::string_view(c.word) == "fail";
+    EXPECT_EQ(res.status, fails ? beast_status::service_unavailable : beast_status::ok) << c.word;
+    EXPECT_EQ(res.content_type, "application/health+json");
+    EXPECT_EQ(header_value(res, "Vary"), "Accept");
+    EXPECT_EQ(nlohmann::json::parse(res.body).at("status"), c.word)
+        << static_cast<int>(c.overall) << " ready=" << c.ready << " draining=" << c.draining;
+  }
+}
+
+TEST_F(handlers_test, json_answers_carry_vary_accept_and_keep_their_body) {
+  for (const auto& [h, target] :
+       {std::pair{&status_, "/status"}, std::pair{&readiness_, "/readyz"}}) {
+    const http::response res = call(*h, target);
+    EXPECT_EQ(res.content_type, "application/json") << target;
+    EXPECT_EQ(header_value(res, "Vary"), "Accept") << target;
+    EXPECT_TRUE(nlohmann::json::parse(res.body).contains("timestamp")) << target;
+  }
+}
+
 // --- / and the route table ------------------------------------------------------
 
 http::handler_result empty_response(const http::request_view&) { return http::response{}; }
@@ -337,6 +570,24 @@ TEST_F(routes_test, metrics_route_labels_are_the_router_paths) {
   EXPECT_EQ(registry_.route_labels(), router_.paths());
   // One slot per route plus "other".
   EXPECT_EQ(registry_.totals().size(), router_.paths().size() + 1);
+}
+
+TEST_F(routes_test, options_root_answers_503_while_the_source_is_down_or_draining) {
+  const auto options = [this](std::string_view target) {
+    auto parsed = http::request_view::parse(verb::options, "OPTIONS", target, 10);
+    return router_.dispatch(std::get<http::request_view>(std::move(parsed))).outcome;
+  };
+  EXPECT_EQ(response_of(options("/")).status, beast_status::no_content);
+  source_.set(status::degraded);
+  EXPECT_EQ(response_of(options("*")).status, beast_status::no_content);
+  source_.set(status::down, true);
+  EXPECT_TRUE(is_error(options("/"), beast_status::service_unavailable, "SERVICE_UNAVAILABLE"));
+  EXPECT_TRUE(is_error(options("*"), beast_status::service_unavailable, "SERVICE_UNAVAILABLE"));
+  EXPECT_EQ(response_of(options("/status")).status, beast_status::no_content);
+  source_.set(status::ok, true, true);  // draining, whatever the summary says
+  EXPECT_TRUE(is_error(options("/"), beast_status::service_unavailable, "SERVICE_UNAVAILABLE"));
+  source_.set(status::ok, false);  // not ready yet is not unavailable
+  EXPECT_EQ(response_of(options("/")).status, beast_status::no_content);
 }
 
 TEST_F(routes_test, probe_endpoints_reject_unknown_query_parameters) {

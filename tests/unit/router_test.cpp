@@ -1,6 +1,6 @@
 // Unit tests for router: exact matches and the rules every route shares
-// (HEAD mirrors GET, OPTIONS and CORS preflight, 404, 405, unknown
-// parameters), all returned as values.
+// (HEAD mirrors GET, OPTIONS and CORS preflight, OPTIONS / and * as
+// server probes, 404, 405, unknown parameters), all returned as values.
 #include "badges_health/http/router.hpp"
 
 #include <gtest/gtest.h>
@@ -246,6 +246,77 @@ TEST_F(router_test, error_returned_by_a_handler_is_the_outcome) {
   EXPECT_EQ(e.status(), beast_http::status::bad_request);
   EXPECT_EQ(e.code(), "INVALID_PARAMETER");
   EXPECT_EQ(e.message(), "limit must be positive");
+}
+
+// The server-probe hook: a router with "/" and a switch the test flips.
+class router_probe_test : public router_test {
+ protected:
+  void SetUp() override {
+    router_test::SetUp();
+    r_.add_get("/", [](const request_view&) {
+      response res;
+      res.body = "index";
+      return res;
+    });
+    r_.set_unavailable([this] { return unavailable_; });
+  }
+
+  routed options(std::string_view target, bool preflight = false) {
+    boost::beast::http::fields fields;
+    if (preflight) fields.set("Access-Control-Request-Method", "GET");
+    return dispatch(verb::options, "OPTIONS", target, &fields);
+  }
+
+  bool unavailable_ = false;
+};
+
+TEST_F(router_probe_test, options_root_and_asterisk_are_204_while_available) {
+  for (std::string_view target : {"/", "*"}) {
+    const response res = response_of(options(target).outcome);
+    EXPECT_EQ(res.status, beast_http::status::no_content) << target;
+    EXPECT_EQ(header_value(res, "Allow"), "GET, HEAD, OPTIONS") << target;
+    EXPECT_TRUE(res.body.empty()) << target;
+  }
+}
+
+TEST_F(router_probe_test, options_root_and_asterisk_are_503_while_unavailable) {
+  unavailable_ = true;
+  for (std::string_view target : {"/", "*"}) {
+    const routed out = options(target);
+    const http_error e = error_of(out.outcome);
+    EXPECT_EQ(e.status(), beast_http::status::service_unavailable) << target;
+    EXPECT_EQ(e.code(), "SERVICE_UNAVAILABLE") << target;
+    ASSERT_EQ(e.headers().size(), 1u) << target;
+    EXPECT_EQ(e.headers()[0].first, "Allow");
+    EXPECT_EQ(e.headers()[0].second, "GET, HEAD, OPTIONS");
+  }
+  // The route is still named, for the metrics.
+  EXPECT_EQ(options("/").route, std::size_t{2});
+  EXPECT_FALSE(options("*").route.has_value());
+}
+
+TEST_F(router_probe_test, preflights_and_other_paths_keep_their_204_while_unavailable) {
+  unavailable_ = true;
+  for (std::string_view target : {"/", "*", "/status"}) {
+    const response res = response_of(options(target, /*preflight=*/true).outcome);
+    EXPECT_EQ(res.status, beast_http::status::no_content) << target;
+    EXPECT_EQ(header_value(res, "Access-Control-Allow-Methods"), "GET, HEAD, OPTIONS") << target;
+  }
+  EXPECT_EQ(response_of(options("/status").outcome).status, beast_http::status::no_content);
+  EXPECT_EQ(response_of(options("/search?q=x").outcome).status, beast_http::status::no_content);
+}
+
+TEST_F(router_probe_test, get_root_is_not_a_server_probe) {
+  unavailable_ = true;
+  const response res = dispatch_response(verb::get, "GET", "/");
+  EXPECT_EQ(res.status, beast_http::status::ok);
+  EXPECT_EQ(res.body, "index");
+}
+
+TEST_F(router_test, options_root_without_a_hook_is_204) {
+  r_.add_get("/", [](const request_view&) { return response{}; });
+  const response res = dispatch_response(verb::options, "OPTIONS", "/");
+  EXPECT_EQ(res.status, beast_http::status::no_content);
 }
 
 TEST(router, allow_constant_lists_get_head_options) {

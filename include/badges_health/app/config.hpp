@@ -32,6 +32,10 @@ struct config {
   /// Bearer tokens guarding verbose /status and /metrics; empty: open.
   std::string details_token;
   std::string metrics_token;
+  /// HAProxy agent port (--agent-port) on the server's host; unset: off.
+  std::optional<unsigned short> agent_port;
+  /// The weight, in percent, the agent gives HAProxy while degraded.
+  unsigned agent_degraded_weight = 50;
   /// Build identity reported in verbose output and metrics
   /// (CURRENT_VERSION and COMMIT_HASH, as other Decentraland services).
   std::string version = BADGES_HEALTH_VERSION;

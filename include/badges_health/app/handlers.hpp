@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "badges_health/health/status.hpp"
@@ -20,9 +21,19 @@ struct service_info {
   std::chrono::system_clock::time_point started_wall = std::chrono::system_clock::now();
 };
 
+/// Whether an Accept header chooses application/health+json
+/// (draft-inadarei-api-health-check) over the default application/json: it
+/// must name application/health+json with a q above 0 and at least the q
+/// that application/json gets (from the most specific of `application/json`,
+/// `application/*` and `*/*` present). `*/*` alone does not choose it.
+bool accepts_health_json(std::string_view accept) noexcept;
+
 /// GET /status: `{"status":..., "timestamp":...}`; 503 when down, and
 /// `x-envoy-degraded: true` when degraded. `?verbose=true` adds checks,
 /// version, commitHash and uptimeSeconds, behind `details_token` if set.
+/// When Accept chooses application/health+json, the draft's document
+/// instead, with `checks` for the bearer of `details_token` (or anyone when
+/// it is empty). Always `Vary: Accept`.
 http::handler make_status_handler(const health::status_source& source, service_info info = {},
                                   std::string details_token = {});
 
@@ -30,8 +41,10 @@ http::handler make_status_handler(const health::status_source& source, service_i
 http::handler make_liveness_handler();
 
 /// GET /readyz: 200 when ok or degraded, every check has a first result and
-/// the service is not draining; 503 otherwise.
-http::handler make_readiness_handler(const health::status_source& source);
+/// the service is not draining; 503 otherwise. application/health+json as
+/// for /status, with `fail` whenever not ready. Always `Vary: Accept`.
+http::handler make_readiness_handler(const health::status_source& source, service_info info = {},
+                                     std::string details_token = {});
 
 /// GET /openapi.json: the embedded contract.
 http::handler make_openapi_handler();

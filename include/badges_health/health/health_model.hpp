@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "badges_health/health/deferred_reclaimer.hpp"
@@ -43,6 +44,12 @@ class health_model final : public status_source {
   /// included. O(log checks), in practice constant.
   summary update(std::size_t index, const check_state& state);
 
+  /// Called after every change a reader could see: a check's status, the
+  /// set of checks, draining. Not called for results that change nothing
+  /// (most of them). Runs on the writer's thread (or the one that sets
+  /// draining); set it before the first publication.
+  void on_change(std::function<void()> listener);
+
   /// Marks the service as draining: from now on it reports `down`.
   void set_draining() noexcept;
   bool draining() const noexcept;
@@ -65,6 +72,7 @@ class health_model final : public status_source {
   std::atomic<const check_table*> table_{nullptr};
   deferred_reclaimer reclaimer_;
   std::unique_ptr<writer> writer_;
+  std::function<void()> on_change_;
 };
 
 }  // namespace badges_health::health

@@ -2,8 +2,10 @@
 // source for dispatch, the `Allow` header and the endpoint list. The router
 // owns the rules every route shares: HEAD mirrors GET, OPTIONS answers 204
 // with Allow (and a CORS preflight with what a browser may send), a wrong
-// method is 405, an unknown query parameter is 400. Client errors are
-// returned as values; only a handler's fault is thrown.
+// method is 405, an unknown query parameter is 400. A plain `OPTIONS /` or
+// `OPTIONS *` is also a server probe (HAProxy's bare `option httpchk`) and
+// answers 503 while the service is unavailable. Client errors are returned
+// as values; only a handler's fault is thrown.
 #pragma once
 
 #include <cstddef>
@@ -54,6 +56,16 @@ class router {
   /// query parameters named in `params`.
   void add_get(std::string path, handler h, std::vector<std::string> params = {});
 
+  /// Says whether the service should be taken out of rotation now. The
+  /// router knows nothing of health; whoever does sets this before serving.
+  using unavailable_probe = std::function<bool()>;
+
+  /// A plain (non-preflight) `OPTIONS /` or `OPTIONS *` answers 503
+  /// SERVICE_UNAVAILABLE while `probe` says so, 204 otherwise. Unset, they
+  /// always answer 204. Called from every worker: it must be cheap and
+  /// thread-safe.
+  void set_unavailable(unavailable_probe probe) { unavailable_ = std::move(probe); }
+
   /// Routes a request. The response to HEAD is the GET response; the
   /// writer drops the body. What a handler throws comes back as a
   /// handler_fault.
@@ -68,8 +80,10 @@ class router {
 
  private:
   std::optional<std::size_t> find(std::string_view path) const noexcept;
+  std::variant<response, http_error> answer_options(const request_view& req) const;
 
   std::vector<route> routes_;
+  unavailable_probe unavailable_;
 };
 
 }  // namespace badges_health::http

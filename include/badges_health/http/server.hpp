@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
 
@@ -17,8 +18,11 @@ namespace badges_health::http {
 
 class server {
  public:
-  /// `metrics` must have one slot per thread in `options`.
-  server(server_options options, const error_middleware& middleware, metrics_registry& metrics);
+  /// `metrics` must have one slot per thread in `options`. `grpc` answers
+  /// the gRPC health service on HTTP/2 connections; null leaves its
+  /// methods UNIMPLEMENTED. Both must outlive the server.
+  server(server_options options, const error_middleware& middleware, metrics_registry& metrics,
+         const grpc_health_source* grpc = nullptr);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -39,6 +43,10 @@ class server {
   /// Graceful stop (implies begin_drain): close the acceptors, close idle connections, answer
   /// in-flight requests with `Connection: close`. Thread-safe.
   void stop_accepting();
+
+  /// Health changed: gRPC Watch streams send the new status. Thread-safe;
+  /// cheap enough to call on every change of a check's status.
+  void health_changed();
 
   /// Hard stop: abandon whatever is still open. Thread-safe.
   void abort();

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace badges_health::http {
@@ -25,6 +26,13 @@ struct server_options {
   /// TCP reset (what nginx calls lingering close).
   std::chrono::milliseconds linger_timeout{2'000};
   bool access_log = false;
+  /// HTTP/2: concurrent streams a client may open on one connection
+  /// (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused.
+  std::uint32_t max_concurrent_streams = 100;
+  /// gRPC health: answer NOT_SERVING with grpc-status 14 (UNAVAILABLE)
+  /// instead of status OK and a NOT_SERVING message, for probers that read
+  /// only the status (AWS ALB).
+  bool grpc_unavailable_when_not_serving = false;
 };
 
 }  // namespace badges_health::http

@@ -1,0 +1,62 @@
+// The little of gRPC's wire format that the health service needs, by hand:
+// the 5-byte message prefix, HealthCheckRequest (one string field) and
+// HealthCheckResponse (one enum field) in protobuf encoding, status codes
+// and the grpc-timeout header. Pure functions, no I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "badges_health/http/grpc_health.hpp"
+
+namespace badges_health::http::grpc {
+
+/// The status codes this service answers with (grpc/doc/statuscodes.md).
+enum class status_code : std::uint8_t {
+  ok = 0,
+  deadline_exceeded = 4,
+  not_found = 5,
+  resource_exhausted = 8,
+  unimplemented = 12,
+  internal = 13,
+  unavailable = 14,
+};
+
+/// A call that ends without a message: the status and its grpc-message.
+struct call_error {
+  status_code code;
+  std::string message;
+};
+
+/// The service and method paths.
+inline constexpr std::string_view check_path = "/grpc.health.v1.Health/Check";
+inline constexpr std::string_view watch_path = "/grpc.health.v1.Health/Watch";
+
+/// Largest request body accepted: the prefix and a service name of up to
+/// 1 KiB with its field header.
+inline constexpr std::size_t max_request_bytes = 5 + 8 + 1024;
+
+/// The service name in a request body: exactly one uncompressed
+/// length-prefixed HealthCheckRequest. Unknown fields are skipped, as
+/// protobuf parsers do; an empty message names the service "".
+std::variant<std::string, call_error> decode_check_request(std::string_view body);
+
+/// One length-prefixed HealthCheckResponse carrying `s`.
+std::string encode_check_response(serving_status s);
+
+/// The grpc-timeout header ("100m", "5S", at most 8 digits and a unit of
+/// H, M, S, m, u or n); nullopt when malformed.
+std::optional<std::chrono::nanoseconds> parse_timeout(std::string_view value) noexcept;
+
+/// Whether a content-type names gRPC ("application/grpc" alone or with a
+/// "+format" or ";parameters").
+bool is_grpc_content_type(std::string_view content_type) noexcept;
+
+/// The decimal text of a status code, for the grpc-status trailer.
+std::string_view to_text(status_code c) noexcept;
+
+}  // namespace badges_health::http::grpc
