@@ -36,16 +36,6 @@ using std::chrono::milliseconds;
 
 double millis(steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// Under ASan or TSan (scripts/test asan|tsan) the server's resident memory
-// and descriptors are the sanitizer runtime's as much as the server's:
-// ASan keeps freed memory in quarantine and both map shadow memory, so RSS
-// bounds measure the runtime. Those assertions run in the plain build.
-#ifdef BADGES_HEALTH_SANITIZED
-constexpr bool sanitized_build = true;
-#else
-constexpr bool sanitized_build = false;
-#endif
-
 // 200 to 300 ms between two bytes of a slowloris drip, varied per connection.
 milliseconds drip_gap(std::size_t connection) {
   return 200ms + 25ms * static_cast<int>(connection % 5);

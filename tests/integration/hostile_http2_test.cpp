@@ -45,15 +45,8 @@ using h2::error_code;
 
 double millis(steady::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// Under ASan or TSan the resident memory is the sanitizer runtime's as much
-// as the server's (quarantine, shadow memory), and everything runs several
-// times slower: the RSS bounds apply to the plain build only, and a probe
-// there gets five times the plain build's bound.
-#ifdef BADGES_HEALTH_SANITIZED
-constexpr bool sanitized_build = true;
-#else
-constexpr bool sanitized_build = false;
-#endif
+// Under a sanitizer (sanitized_build) a probe gets five times the plain
+// build's bound, and the RSS bounds are not asserted.
 constexpr steady::duration probe_bound = sanitized_build ? 500ms : 100ms;
 
 // Growth of the server's resident memory allowed during an attack: a few

@@ -11,6 +11,17 @@
 
 namespace badges_health::test {
 
+/// Whether the tests and the server run under ASan or TSan (scripts/test
+/// asan|tsan). There the resident memory and descriptors are the sanitizer
+/// runtime's as much as the server's (quarantine, shadow memory) and
+/// everything runs several times slower, so memory bounds are asserted in
+/// the plain build only.
+#ifdef BADGES_HEALTH_SANITIZED
+inline constexpr bool sanitized_build = true;
+#else
+inline constexpr bool sanitized_build = false;
+#endif
+
 /// Resident set size (VmRSS) of `pid` in KiB. Throws when it cannot be read.
 std::size_t resident_kib(pid_t pid);
 
