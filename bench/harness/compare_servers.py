@@ -1,13 +1,15 @@
 """badges-health against nginx answering the same /status on one machine,
-over HTTP/1.1 and HTTP/2, and against grpc++'s health service for the gRPC
-health Check.
+over HTTP/1.1 and HTTP/2, against grpc++'s health service for the gRPC
+health Check, and against HAProxy running the same tcp health checks.
 
 Each scenario starts both servers fresh, pinned to one CPU, warms them up,
 then runs rounds that alternate between them (badges-health, nginx,
 badges-health, nginx...) with wrk or h2load pinned to another CPU. Every
-metric is the median over rounds. The Markdown table goes to stdout and to
-the results file. bench/run builds the binaries and calls this; see
-bench/README.md."""
+metric is the median over rounds. The checks scenario is not a load: it
+runs bench/checks/checks_bench.py (CPU per tcp check attempt against
+HAProxy) after the others and appends its section. The Markdown table goes
+to stdout and to the results file. bench/run builds the binaries and calls
+this; see bench/README.md."""
 
 import argparse
 import datetime
@@ -62,17 +64,37 @@ def parse_duration(text):
 # In report order: the four loads whose CPU per request is the headline
 # (keep-alive, pipelined, a connection per request, one sequential
 # connection) come first after the start, then the idle connections, then
-# HTTP/2 against nginx and the gRPC health Check against grpc++.
-SCENARIOS = ("startup", "keepalive", "pipeline", "close", "sequential", "idle", "h2", "grpc")
+# HTTP/2 against nginx and the gRPC health Check against grpc++; last the
+# check engine against HAProxy, which is no load on /status and runs apart
+# from the others (bench/checks/checks_bench.py, after Bench.run()).
+SCENARIOS = ("startup", "keepalive", "pipeline", "close", "sequential", "idle", "h2", "grpc",
+             "checks")
 # The scenarios that drive the servers with h2load (and check them with curl).
 H2_SCENARIOS = ("h2", "grpc")
+# Not run by the Bench class: its own harness, its own section of the report.
+CHECKS = "checks"
+CHECKS_HARNESS_DIR = os.path.join(BENCH, "checks")
+CHECKS_COUNTS = "10,100,1000"
+
+
+def bench_scenarios(args):
+    """The chosen scenarios the Bench class runs (all but checks)."""
+    return [key for key in args.scenarios if key != CHECKS]
+
+
+def wrk_scenarios(args):
+    """The chosen scenarios that need wrk (all Bench ones but h2load's)."""
+    return [key for key in bench_scenarios(args) if key not in H2_SCENARIOS]
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="3 rounds of 3s, 5 starts: a couple of minutes")
-    parser.add_argument("--rounds", type=int, help="rounds per scenario (default 5; quick 3)")
+                        help="3 rounds of 3s, 5 starts; checks: 1 round of a 5 s window "
+                             "(else 3 of 10 s): a few minutes")
+    parser.add_argument("--rounds", type=int,
+                        help="rounds per scenario (default 5; quick 3; checks has its own: "
+                             "3, quick 1)")
     parser.add_argument("--duration", type=parse_duration,
                         help="wrk run per server per round, e.g. 10s (default 10s; quick 3s)")
     parser.add_argument("--warmup", type=parse_duration,
@@ -99,6 +121,8 @@ def parse_args(argv):
     parser.add_argument("--client-cpu", type=int, default=1)
     parser.add_argument("--binary", required=True, help="the badges-health Release binary")
     parser.add_argument("--nginx", default=shutil.which("nginx") or "/usr/sbin/nginx")
+    parser.add_argument("--haproxy", default="/usr/sbin/haproxy",
+                        help="HAProxy, the checks scenario's reference (/usr/sbin/haproxy)")
     parser.add_argument("--grpc-peer", default=GRPC_PEER_BINARY,
                         help="the grpc++ health server of the grpc scenario "
                              "(bench/grpc-peer/build makes it)")
@@ -449,7 +473,7 @@ class Bench:
         start or answers wrongly, a failed request under h2load, a load
         generator that errs) is recorded with its message and its samples
         dropped, so that no ratio stands on partial work; the rest still run."""
-        for key in self.args.scenarios:
+        for key in bench_scenarios(self.args):
             try:
                 self.run_scenario(key)
             except (RuntimeError, OSError) as e:
@@ -632,6 +656,7 @@ def rows_for(args):
         ],
         "h2": h2_rows(args, "h2") + (h2_rows(args, "h2-single") if args.h2_streams != 1 else []),
         "grpc": h2_rows(args, "grpc", reference=GRPC_PEER),
+        CHECKS: [],  # its own section, from bench/checks/checks_bench.py
     }
 
 
@@ -692,12 +717,16 @@ def headline_table(bench, reference):
             "|---|---:|---:|---:|---:|---:|---:|---:|---|"] + lines
 
 
-def report_title(references):
-    """What was compared with what, from the references that have rows."""
-    subjects = dict(REFERENCES)
-    if len(references) == 1:
-        return f"# badges-health vs {references[0]}: {subjects[references[0]]}"
-    return "# badges-health vs " + " and ".join(f"{r} ({subjects[r]})" for r in references)
+def report_title(references, checks=False):
+    """What was compared with what, from the references of the scenarios
+    chosen, plus HAProxy when the checks scenario was."""
+    subjects = [(r, dict(REFERENCES)[r]) for r in references]
+    if checks:
+        subjects.append(("HAProxy", "tcp health checks"))
+    if len(subjects) == 1:
+        return f"# badges-health vs {subjects[0][0]}: {subjects[0][1]}"
+    return ("# badges-health vs " + ", ".join(f"{r} ({what})" for r, what in subjects[:-1])
+            + f" and {subjects[-1][0]} ({subjects[-1][1]})")
 
 
 def reading_notes(args):
@@ -765,7 +794,9 @@ def reading_notes(args):
     return notes
 
 
-def build_report(bench, header_lines):
+def build_report(bench, header_lines, checks_section=None):
+    """The whole report; `checks_section`, the checks scenario's Markdown
+    (its headings already one level down), goes at the end."""
     args = bench.args
     # Per reference: its result rows, and its per-round rows.
     tables = {reference: [] for reference, _ in REFERENCES}
@@ -801,7 +832,7 @@ def build_report(bench, header_lines):
                 f"{', '.join(fmt_number(v, row.unit) for v in per_server[BADGES])} | "
                 f"{', '.join(fmt_number(v, row.unit) for v in per_server[reference])} |")
     # The references of the scenarios chosen, whether or not they finished.
-    chosen = {reference_of(key) for key in args.scenarios}
+    chosen = {reference_of(key) for key in bench_scenarios(args)}
     present = [reference for reference, _ in REFERENCES if reference in chosen]
 
     def per_reference(rows_by_reference, header, separator):
@@ -819,7 +850,7 @@ def build_report(bench, header_lines):
             lines += rows_by_reference[reference]
         return lines
 
-    lines = [report_title(present), ""] + header_lines
+    lines = [report_title(present, CHECKS in args.scenarios), ""] + header_lines
     if bench.failures:
         lines += ["", "## Scenarios that failed", "",
                   "They have no rows below: their samples were dropped, so that no ratio "
@@ -829,16 +860,18 @@ def build_report(bench, header_lines):
             lines.append(f"- **{key}**: {text[:1000]}")
     for reference in present:
         lines += headline_table(bench, reference)
-    lines += ["", "## Results", ""]
-    if any(tables.values()):
-        lines += per_reference(tables, "| scenario | metric | badges-health | {reference} | "
-                                       "ratio | target |", "|---|---|---:|---:|---:|---|")
-    else:
-        lines.append("No scenario finished.")
+    if bench_scenarios(args):
+        lines += ["", "## Results", ""]
+        if any(tables.values()):
+            lines += per_reference(tables, "| scenario | metric | badges-health | {reference} | "
+                                           "ratio | target |", "|---|---|---:|---:|---:|---|")
+        else:
+            lines.append("No scenario finished.")
     if targets:
         lines += ["", "## Targets (made visible, not enforced)", "",
                   "| target | measured | result |", "|---|---|---|"] + targets
-    lines += ["", "## How to read it", ""] + reading_notes(args)
+    if bench_scenarios(args):
+        lines += ["", "## How to read it", ""] + reading_notes(args)
     lines += contention_notes(bench, all_rows)
     notes = list(dict.fromkeys(bench.notes))
     for (server, title), share in sorted(bench.unreachable.items()):
@@ -851,7 +884,44 @@ def build_report(bench, header_lines):
         lines += ["", "## Per-round values", ""]
         lines += per_reference(rounds, "| scenario | metric | badges-health | {reference} |",
                                "|---|---|---|---|")
+    if checks_section:
+        lines += ["", checks_section.strip()]
     return "\n".join(lines) + "\n"
+
+
+def demote_headings(markdown, levels=1):
+    """`markdown` with every ATX heading `levels` deeper (# becomes ##),
+    outside fenced code blocks, so that a report of its own fits under the
+    title of this one."""
+    out = []
+    fenced = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and re.match(r"#{1,6}(\s|$)", line):
+            line = "#" * levels + line
+        out.append(line)
+    return "\n".join(out)
+
+
+def run_checks(args, children, workdir):
+    """The checks scenario: bench/checks/checks_bench.py with bench/run's
+    binary, CPUs and work directory (its servers recorded with the others
+    for bench/run's trap), counts 10,100,1000, 3 rounds of a 10 s window
+    (--quick: 1 round of 5 s). Returns its section, headings one level down."""
+    if CHECKS_HARNESS_DIR not in sys.path:
+        sys.path.insert(0, CHECKS_HARNESS_DIR)
+    import checks_bench  # noqa: E402  (bench/checks)
+
+    options = checks_bench.default_options(
+        binary=args.binary, haproxy=args.haproxy, workdir=workdir,
+        command=args.command or "compare_servers.py " + " ".join(sys.argv[1:]),
+        counts=CHECKS_COUNTS, window=5.0 if args.quick else 10.0,
+        rounds=1 if args.quick else 3, server_cpu=args.server_cpu,
+        client_cpu=args.client_cpu, output=None)
+    log(f"== check engine: {CHECKS_COUNTS} tcp checks and idle, badges-health vs HAProxy, "
+        f"{options.rounds} round(s) of a {options.window:g} s window")
+    return demote_headings(checks_bench.run(options, children=children))
 
 
 def command_output(argv):
@@ -904,28 +974,37 @@ def describe_machine(args, load_before, response_sizes):
         f"CMAKE_BUILD_TYPE={cmake_cache_value(args.binary, 'CMAKE_BUILD_TYPE')}"
         f"{', CMAKE_CXX_FLAGS=' + repr(cxx_flags) if cxx_flags not in ('', '?') else ''}; "
         "`--threads 1 --host 127.0.0.1 --log-level warn`",
-        f"- nginx: {nginx_version or '?'}, 1 worker, access log off, bench/nginx/status.conf.in"
-        + ("; for h2c `listen ... http2` (prior knowledge)" if "h2" in args.scenarios else ""),
     ]
+    if any(reference_of(key) == NGINX for key in bench_scenarios(args)):
+        lines.append(
+            f"- nginx: {nginx_version or '?'}, 1 worker, access log off, "
+            "bench/nginx/status.conf.in"
+            + ("; for h2c `listen ... http2` (prior knowledge)" if "h2" in args.scenarios else ""))
     if "grpc" in args.scenarios:
         grpc_version = command_output(["pkg-config", "--modversion", "grpc++"]) or "?"
         lines.append(f"- grpc++: {grpc_version}, its default health service "
                      "(bench/grpc-peer/health_server.cpp), plaintext, one thread polling its "
                      "completion queue, the library's own callback threads")
+    if CHECKS in args.scenarios:
+        version = re.search(r"version (\S+)", command_output([args.haproxy, "-v"]))
+        lines.append(f"- HAProxy: {version.group(1) if version else '?'}, the checks scenario's "
+                     f"reference ({CHECKS_COUNTS} tcp checks at 1 s, and idle; its section "
+                     "closes the report)")
     clients = []
-    if any(key not in H2_SCENARIOS for key in args.scenarios):
+    if wrk_scenarios(args):
         clients.append(f"{wrk_version.group(0) if wrk_version else 'wrk'}, 1 thread")
     if any(key in H2_SCENARIOS for key in args.scenarios):
         h2load_version = re.search(r"nghttp2/\S+", command_output(["h2load", "--version"]))
         clients.append(f"h2load {h2load_version.group(0) if h2load_version else '?'}, 1 thread")
-    lines += [
-        f"- client: {'; '.join(clients)}",
-        f"- pinning: servers on CPU {args.server_cpu}, the client and helpers on CPU "
-        f"{args.client_cpu}",
-        f"- rounds: {args.rounds} × {args.duration} s per server per scenario after a "
-        f"{args.warmup} s warm-up, alternating badges-health and the reference"
-        + (f"; {args.starts} starts each" if "startup" in args.scenarios else ""),
-    ]
+    if clients:
+        lines.append(f"- client: {'; '.join(clients)}")
+    lines.append(f"- pinning: servers on CPU {args.server_cpu}, the client and helpers on CPU "
+                 f"{args.client_cpu}")
+    if bench_scenarios(args):
+        lines.append(
+            f"- rounds: {args.rounds} × {args.duration} s per server per scenario after a "
+            f"{args.warmup} s warm-up, alternating badges-health and the reference"
+            + (f"; {args.starts} starts each" if "startup" in args.scenarios else ""))
     if sizes:
         lines.append(f"- one response to GET /status, headers and body: {sizes}")
     return lines
@@ -936,7 +1015,7 @@ def describe_machine(args, load_before, response_sizes):
 def main(argv):
     args = parse_args(argv)
     tools = ["taskset"]
-    if any(key not in H2_SCENARIOS for key in args.scenarios):
+    if wrk_scenarios(args):
         tools.append("wrk")
     if any(key in H2_SCENARIOS for key in args.scenarios):
         tools += ["h2load", "curl"]
@@ -944,6 +1023,9 @@ def main(argv):
     if "grpc" in args.scenarios and not os.access(args.grpc_peer, os.X_OK):
         sys.exit(f"bench/run: {args.grpc_peer} is not an executable "
                  "(bench/grpc-peer/build makes it)")
+    if CHECKS in args.scenarios and not os.access(args.haproxy, os.X_OK):
+        sys.exit(f"bench/run: {args.haproxy} is not an executable (bench/run installs haproxy "
+                 "for the checks scenario)")
     if args.server_cpu == args.client_cpu:
         log(f"bench: warning: servers and wrk share CPU {args.server_cpu}")
 
@@ -965,8 +1047,16 @@ def main(argv):
 
     load_before = load_average()
     bench = Bench(args, children, workdir)
+    checks_section = None
     try:
         bench.run()
+        if CHECKS in args.scenarios:
+            try:
+                checks_section = run_checks(args, children, workdir)
+            except Exception as e:  # noqa: BLE001  (any failure is the scenario's)
+                message = str(e) or type(e).__name__
+                bench.failures.append((CHECKS, message))
+                log(f"bench: scenario {CHECKS} FAILED: {message}")
     except KeyboardInterrupt:
         log("bench: interrupted")
         return 130
@@ -975,7 +1065,8 @@ def main(argv):
         if own_workdir:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    report = build_report(bench, describe_machine(args, load_before, bench.response_sizes))
+    report = build_report(bench, describe_machine(args, load_before, bench.response_sizes),
+                          checks_section)
     os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
     with open(args.results, "w", encoding="utf-8") as f:
         f.write(report)

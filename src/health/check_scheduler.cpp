@@ -1,6 +1,8 @@
 // Scheduling, timeouts and publication of check results.
 #include "badges_health/health/check_scheduler.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "badges_health/health/health_snapshot.hpp"
@@ -15,16 +17,15 @@ namespace asio = boost::asio;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// One check: a timer for the next attempt, a timer for the timeout, and the
-// state. A fresh probe per attempt, so a late completion of an abandoned
+// One check: its entry in the timetable, its state and the attempt in
+// flight. A fresh probe per attempt, so a late completion of an abandoned
 // attempt can never touch the sockets of the next one.
 class check_scheduler::runner : public std::enable_shared_from_this<runner> {
  public:
   runner(std::shared_ptr<const check_spec> spec, asio::any_io_executor ex, check_scheduler& owner)
       : spec_(std::move(spec)),
         ex_(ex),
-        next_(ex),
-        deadline_(ex),
+        slot_(timetable_slot(spec_->interval)),
         owner_(&owner),
         state_(steady_clock::now()) {}
 
@@ -33,19 +34,23 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
   /// Position of the check in the health model's table.
   std::size_t index() const noexcept { return index_; }
   void set_index(std::size_t i) noexcept { index_ = i; }
+  milliseconds slot() const noexcept { return slot_; }
 
-  void schedule(milliseconds delay) {
-    next_.expires_after(delay);
-    next_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec && !self->stopped_) self->run();
-    });
+  /// The scheduler takes the runner out of its timetable.
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    if (probe_) probe_->cancel();
   }
 
-  void stop() {
-    stopped_ = true;
-    next_.cancel();
-    deadline_.cancel();
-    if (probe_) probe_->cancel();
+  /// The entry is due: the next attempt, or the deadline of this one.
+  void due() {
+    if (probe_) {
+      probe_->cancel();
+      finish({false, "timed out after " + format_duration(spec_->timeout)});
+    } else {
+      run();
+    }
   }
 
  private:
@@ -53,15 +58,11 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
     const std::uint64_t attempt = ++attempt_;
     started_ = steady_clock::now();
     probe_ = make_probe(*spec_, ex_);
-    deadline_.expires_after(spec_->timeout);
-    deadline_.async_wait([self = shared_from_this(), attempt](boost::system::error_code ec) {
-      if (ec || self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
-      self->probe_->cancel();
-      self->finish({false, "timed out after " + format_duration(self->spec_->timeout)});
-    });
+    // The timeout counts from here: building a probe can take a while (an
+    // https check loads the system's CA store).
+    owner_->reschedule(*this, steady_clock::now() + spec_->timeout);
     probe_->start([self = shared_from_this(), attempt](probe_result r) {
       if (self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
-      self->deadline_.cancel();
       self->finish(std::move(r));
     });
   }
@@ -78,13 +79,12 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
     // does not stretch the schedule; jitter keeps checks out of lockstep.
     const auto elapsed = std::chrono::duration_cast<milliseconds>(now - started_);
     const auto wait = std::max(milliseconds{0}, spec_->interval - elapsed);
-    schedule(wait + owner_->jitter(spec_->interval));
+    owner_->reschedule(*this, now + wait + owner_->jitter(spec_->interval));
   }
 
   std::shared_ptr<const check_spec> spec_;
   asio::any_io_executor ex_;
-  asio::steady_timer next_;
-  asio::steady_timer deadline_;
+  milliseconds slot_;
   check_scheduler* owner_;
   check_state state_;
   std::size_t index_ = 0;
@@ -95,7 +95,7 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
 };
 
 check_scheduler::check_scheduler(asio::any_io_executor ex, health_model& model)
-    : ex_(std::move(ex)), model_(model), rng_(std::random_device{}()) {}
+    : ex_(std::move(ex)), model_(model), tick_(ex_), rng_(std::random_device{}()) {}
 
 check_scheduler::~check_scheduler() { stop(); }
 
@@ -105,8 +105,12 @@ milliseconds check_scheduler::jitter(milliseconds interval) {
 }
 
 void check_scheduler::apply(const std::vector<check_spec>& specs) {
+  const auto now = steady_clock::now();
   std::vector<std::shared_ptr<runner>> next;
+  // When each runner of `next` is due: a kept one keeps its place.
+  std::vector<steady_clock::time_point> due;
   next.reserve(specs.size());
+  due.reserve(specs.size());
   for (const auto& spec : specs) {
     std::shared_ptr<runner> kept;
     for (auto& r : runners_) {
@@ -116,27 +120,31 @@ void check_scheduler::apply(const std::vector<check_spec>& specs) {
       }
     }
     if (kept) {
+      due.push_back(timetable_.contains(kept->index()) ? timetable_.key_of(kept->index()) : now);
       next.push_back(std::move(kept));
       continue;
     }
     auto r = std::make_shared<runner>(std::make_shared<const check_spec>(spec), ex_, *this);
     // First attempts go out at once (spread over a few milliseconds) so
     // readiness does not wait a whole interval.
-    r->schedule(jitter(std::min(spec.interval, milliseconds{500})));
+    due.push_back(
+        timetable_round(now + jitter(std::min(spec.interval, milliseconds{500})), now, r->slot()));
     next.push_back(std::move(r));
   }
   for (auto& r : runners_) {
     if (r) r->stop();
   }
   runners_ = std::move(next);
+  timetable_.reset(runners_.size());
 
   std::vector<check_snapshot> checks;
   checks.reserve(runners_.size());
   for (std::size_t i = 0; i < runners_.size(); ++i) {
     runners_[i]->set_index(i);
+    timetable_.set(i, due[i]);
     checks.push_back({runners_[i]->spec(), runners_[i]->state()});
   }
-  const auto now = steady_clock::now();
+  arm();
   auto snap = make_snapshot(std::move(checks), now);
   const status overall = snap->base.overall;
   model_.publish(std::move(snap));
@@ -145,6 +153,44 @@ void check_scheduler::apply(const std::vector<check_spec>& specs) {
 
 void check_scheduler::stop() {
   for (auto& r : runners_) r->stop();
+  timetable_.reset(0);
+  tick_.cancel();
+  armed_ = steady_clock::time_point::max();
+}
+
+void check_scheduler::reschedule(runner& r, steady_clock::time_point at) {
+  timetable_.set(r.index(), timetable_round(at, steady_clock::now(), r.slot()));
+  arm();
+}
+
+void check_scheduler::turn() {
+  const auto now = steady_clock::now();
+  in_turn_ = true;
+  // Every due() moves the runner's entry past `now` (timetable_round), so
+  // the loop ends.
+  while (!timetable_.empty() && timetable_.top_key() <= now) {
+    runners_[timetable_.top_id()]->due();
+  }
+  in_turn_ = false;
+  arm();
+}
+
+void check_scheduler::arm() {
+  if (in_turn_) return;  // once, at the end of the turn
+  const auto next = timetable_.empty() ? steady_clock::time_point::max() : timetable_.top_key();
+  if (next == armed_) return;
+  armed_ = next;
+  if (next == steady_clock::time_point::max()) {
+    tick_.cancel();
+    return;
+  }
+  // Replaces a wait for another time; its handler sees operation_aborted.
+  tick_.expires_at(next);
+  tick_.async_wait([this, alive = std::weak_ptr<char>(alive_)](boost::system::error_code ec) {
+    if (ec || alive.expired()) return;
+    armed_ = steady_clock::time_point::max();
+    turn();
+  });
 }
 
 void check_scheduler::on_result(runner& r, bool changed, check_status before) {

@@ -1,52 +1,98 @@
-// Asynchronous resolve-and-connect shared by the tcp and http checks.
+// Asynchronous resolve-and-connect shared by the tcp, http and redis checks.
 #include "connector.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <boost/asio/post.hpp>
+
+#include "badges_health/util/socket_option.hpp"
 
 namespace badges_health::health {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-connector::connector(std::string host, unsigned short port, asio::any_io_executor ex)
+namespace {
+
+// TCP_QUICKACK (Asio names TCP_NODELAY but not this one).
+using quick_ack = util::boolean_socket_option<IPPROTO_TCP, TCP_QUICKACK>;
+
+}  // namespace
+
+connector::connector(std::string host, unsigned short port, asio::any_io_executor ex, final_ack ack)
     : host_(std::move(host)),
       port_(std::to_string(port)),
       port_number_(port),
-      resolver_(ex),
-      socket_(ex) {
+      ack_(ack),
+      socket_(std::move(ex)) {
   const bool v6 = host_.find(':') != std::string::npos;
   authority_ = (v6 ? "[" + host_ + "]" : host_) + ":" + port_;
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(host_, ec);
+  if (!ec) literal_ = address;
+}
+
+std::string connector::describe(const tcp::endpoint& ep) const {
+  if (literal_ && ep.address() == *literal_ && ep.port() == port_number_) return authority_;
+  const auto address = ep.address().to_string();
+  const auto port = std::to_string(ep.port());
+  return ep.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
 }
 
 void connector::start(completion done) {
   // A literal address needs no resolver: its round trip (a hand-off to
   // Asio's resolver thread and back) would cost more than the connect.
-  boost::system::error_code literal_ec;
-  const auto address = asio::ip::make_address(host_, literal_ec);
-  if (!literal_ec) {
-    const tcp::endpoint ep(address, port_number_);
-    socket_.async_connect(ep, [this, ep, done = std::move(done)](boost::system::error_code cec) {
-      if (cec) return done("connect " + authority_ + ": " + cec.message(), ep);
+  if (literal_) {
+    const tcp::endpoint ep(*literal_, port_number_);
+    connect_one(ep, [this, ep, done = std::move(done)](boost::system::error_code ec) {
+      if (ec) return done("connect " + authority_ + ": " + ec.message(), ep);
       done({}, ep);
     });
     return;
   }
-  resolver_.async_resolve(
+  resolver_.emplace(socket_.get_executor());
+  resolver_->async_resolve(
       host_, port_,
       [this, done = std::move(done)](boost::system::error_code ec,
-                                     tcp::resolver::results_type results) {
+                                     tcp::resolver::results_type results) mutable {
         if (ec) return done("resolve " + host_ + ": " + ec.message(), tcp::endpoint{});
-        asio::async_connect(socket_, results,
-                            [this, done](boost::system::error_code cec, const tcp::endpoint& ep) {
-                              if (cec)
-                                return done("connect " + authority_ + ": " + cec.message(), ep);
-                              done({}, ep);
-                            });
+        const auto first = results.begin();
+        connect_next(std::move(results), first, std::move(done));
       });
 }
 
+void connector::connect_one(const tcp::endpoint& ep,
+                            std::function<void(boost::system::error_code)> done) {
+  boost::system::error_code ec;
+  socket_.close(ec);
+  socket_.open(ep.protocol(), ec);
+  // Best effort: without it the handshake completes, which is still a
+  // correct check.
+  if (!ec && ack_ == final_ack::held) socket_.set_option(quick_ack(false), ec);
+  if (ec && !socket_.is_open()) {
+    return asio::post(socket_.get_executor(), [ec, done = std::move(done)] { done(ec); });
+  }
+  socket_.async_connect(ep, std::move(done));
+}
+
+void connector::connect_next(tcp::resolver::results_type results,
+                             tcp::resolver::results_type::const_iterator next, completion done) {
+  const tcp::endpoint ep = next->endpoint();
+  connect_one(ep, [this, results = std::move(results), next, ep,
+                   done = std::move(done)](boost::system::error_code ec) mutable {
+    if (!ec) return done({}, ep);
+    // Cancelled (timed out): stop; otherwise the next address, if any.
+    if (ec == asio::error::operation_aborted || std::next(next) == results.end()) {
+      return done("connect " + authority_ + ": " + ec.message(), ep);
+    }
+    const auto after = std::next(next);
+    connect_next(std::move(results), after, std::move(done));
+  });
+}
+
 void connector::cancel() noexcept {
-  resolver_.cancel();
+  if (resolver_) resolver_->cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);
 }

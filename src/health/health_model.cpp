@@ -1,7 +1,8 @@
 // Per-check cells, the packed aggregate, and the read paths of the model.
 #include "badges_health/health/health_model.hpp"
 
-#include <set>
+#include "badges_health/util/indexed_heap.hpp"
+
 #include <utility>
 #include <vector>
 
@@ -48,8 +49,9 @@ struct health_model::check_table {
 struct health_model::writer {
   std::shared_ptr<check_table> table;
   std::vector<std::shared_ptr<const check_snapshot>> records;
-  // (stale_at, index) of every check: the first one is the end of freshness.
-  std::set<std::pair<steady_clock::time_point, std::size_t>> stale_times;
+  // When each check's result goes stale, by index: the first one is the
+  // end of freshness.
+  util::indexed_heap<steady_clock::time_point> stale_times;
   std::size_t pending = 0;
   std::size_t critical_failing = 0;
   std::size_t optional_failing = 0;
@@ -82,7 +84,7 @@ struct health_model::writer {
     return s;
   }
   steady_clock::time_point fresh_until() const noexcept {
-    return stale_times.empty() ? steady_clock::time_point::max() : stale_times.begin()->first;
+    return stale_times.empty() ? steady_clock::time_point::max() : stale_times.top_key();
   }
 };
 
@@ -142,13 +144,13 @@ void health_model::publish(std::shared_ptr<const health_snapshot> snapshot) {
   auto table = std::make_shared<check_table>(n);
   std::vector<std::shared_ptr<const check_snapshot>> records;
   records.reserve(n);
-  w.stale_times.clear();
+  w.stale_times.reset(n);
   w.pending = w.critical_failing = w.optional_failing = 0;
   for (std::size_t i = 0; i < n; ++i) {
     auto record = std::make_shared<const check_snapshot>(snapshot->checks[i]);
     table->cells[i].store(record.get());
     w.count(*record);
-    w.stale_times.emplace(record->state.stale_at(record->spec->stale_after()), i);
+    w.stale_times.set(i, record->state.stale_at(record->spec->stale_after()));
     records.push_back(std::move(record));
   }
   table_.store(table.get());
@@ -170,10 +172,7 @@ summary health_model::update(std::size_t index, const check_state& state) {
 
   w.uncount(*slot);
   w.count(*record);
-  const auto stale_after = slot->spec->stale_after();
-  auto node = w.stale_times.extract({slot->state.stale_at(stale_after), index});
-  node.value().first = record->state.stale_at(stale_after);
-  w.stale_times.insert(std::move(node));
+  w.stale_times.set(index, record->state.stale_at(slot->spec->stale_after()));
 
   w.table->cells[index].store(record.get());
   reclaimer_.retire(std::exchange(slot, std::move(record)));

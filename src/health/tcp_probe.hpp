@@ -1,6 +1,6 @@
-// tcp check: passes when a connection to host:port is established. The
-// host name is resolved asynchronously on every attempt (a literal address
-// is not resolved).
+// tcp check: passes when host:port answers the handshake. The host name is
+// resolved asynchronously on every attempt (a literal address is not
+// resolved). The connection is reset before the dependency accepts it.
 #pragma once
 
 #include "badges_health/health/probe.hpp"

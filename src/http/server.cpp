@@ -10,6 +10,7 @@
 #include <system_error>
 #include <thread>
 
+#include "badges_health/util/socket_option.hpp"
 #include "listener.hpp"
 #include "session.hpp"
 
@@ -52,30 +53,8 @@ struct server::worker {
 
 namespace {
 
-// SO_REUSEPORT as an Asio socket option (Asio names only SO_REUSEADDR).
-class reuse_port {
- public:
-  explicit reuse_port(bool on) noexcept : value_(on ? 1 : 0) {}
-  template <class Protocol>
-  int level(const Protocol&) const noexcept {
-    return SOL_SOCKET;
-  }
-  template <class Protocol>
-  int name(const Protocol&) const noexcept {
-    return SO_REUSEPORT;
-  }
-  template <class Protocol>
-  const void* data(const Protocol&) const noexcept {
-    return &value_;
-  }
-  template <class Protocol>
-  std::size_t size(const Protocol&) const noexcept {
-    return sizeof value_;
-  }
-
- private:
-  int value_;
-};
+// SO_REUSEPORT (Asio names only SO_REUSEADDR).
+using reuse_port = util::boolean_socket_option<SOL_SOCKET, SO_REUSEPORT>;
 
 // A quarter of the smallest timeout, between 10 ms and 250 ms: deadlines are
 // enforced within that much of their time.

@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -75,10 +77,56 @@ TEST_F(HealthCheckTypes, TcpCheckPassesWhenThePortAcceptsConnections) {
   EXPECT_EQ(body["checks"]["db"]["status"], "pass");
   EXPECT_FALSE(body["checks"]["db"].contains("output")) << body.dump();
   EXPECT_EQ(body["status"], "ok");
-  EXPECT_GE(db.connections(), 1u);
+  // It was this port that answered.
+  EXPECT_EQ(json_at(body, "/checks/db/transitions/0/reason"),
+            "connected to 127.0.0.1:" + std::to_string(db.port()))
+      << body.dump();
   const auto res = request(svc.port(), "GET", "/status");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 200);
+}
+
+// A host name is resolved on the attempt and its addresses tried in turn.
+TEST_F(HealthCheckTypes, TcpCheckResolvesAHostNameAndReportsTheAddressItReached) {
+  tcp_dependency db;
+  health_service svc(dir_, json::array({tcp_check("db", db.port(), {{"host", "localhost"}})}));
+  json body = first_result(svc, "db");
+  EXPECT_EQ(body["checks"]["db"]["status"], "pass") << body.dump();
+  EXPECT_EQ(json_at(body, "/checks/db/transitions/0/reason"),
+            "connected to 127.0.0.1:" + std::to_string(db.port()))
+      << body.dump();
+}
+
+// The handshake's last ACK is held back and the connection reset, as
+// HAProxy's connect checks do: the dependency's kernel drops the half-open
+// connection, so its application has nothing to accept (no PostgreSQL
+// backend forked and no "incomplete startup packet" logged per attempt).
+TEST_F(HealthCheckTypes, TcpCheckLeavesTheDependencyNoConnectionToAccept) {
+  tcp_dependency db;
+  health_service svc(
+      dir_,
+      json::array({tcp_check("db", db.port(), {{"interval", "100ms"}, {"timeout", "50ms"}})}));
+  // Distinct results seen: a lower bound on the attempts made.
+  std::set<std::string> observed;
+  const auto until = std::chrono::steady_clock::now() + milliseconds(1500);
+  while (std::chrono::steady_clock::now() < until) {
+    const json body = svc.verbose();
+    const json at = json_at(body, "/checks/db/observedAt");
+    if (at.is_string()) {
+      EXPECT_EQ(json_at(body, "/checks/db/status"), "pass") << body.dump();
+      observed.insert(at.get<std::string>());
+    }
+    std::this_thread::sleep_for(milliseconds(30));
+  }
+  svc.process().signal(SIGINT);
+  svc.process().wait();
+  // Anything the attempts left to accept has arrived by now.
+  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_GE(observed.size(), 4u) << "too few attempts to judge";
+  // Every attempt accepted would be at least as many as observed; allow a
+  // few that a loaded machine delayed past the ACK timer (about 40 ms).
+  EXPECT_LE(db.connections() * 2, observed.size())
+      << db.connections() << " connections accepted for " << observed.size() << " attempts seen";
 }
 
 TEST_F(HealthCheckTypes, TcpCheckFailsWhenNothingListensOnThePort) {

@@ -310,13 +310,14 @@ TEST_F(HealthMetrics, MetricsTokenGuardsMetricsButNotStatus) {
 
 // --------------------------------------------------------- probe storm ----
 
-TEST(HealthProbeStorm, ThousandStatusRequestsOpenNoConnectionToTheDependency) {
+// An http check, whose dependency counts every request it receives (a tcp
+// check's connection is reset before the dependency can accept it).
+TEST(HealthProbeStorm, ThousandStatusRequestsSendNoRequestToTheDependency) {
   temp_dir dir;
-  tcp_dependency db;
+  http_dependency db;
   health_service svc(dir, json::array({{{"name", "db"},
-                                        {"type", "tcp"},
-                                        {"host", "127.0.0.1"},
-                                        {"port", db.port()},
+                                        {"type", "http"},
+                                        {"url", db.url("/health")},
                                         {"interval", "30s"},
                                         {"timeout", "1s"}}}));
   ASSERT_TRUE(eventually(
@@ -326,8 +327,8 @@ TEST(HealthProbeStorm, ThousandStatusRequestsOpenNoConnectionToTheDependency) {
       },
       seconds(5)))
       << "never ready";
-  ASSERT_TRUE(eventually([&] { return db.connections() >= 1; }, seconds(2)));
-  const std::size_t before = db.connections();
+  ASSERT_TRUE(eventually([&] { return db.requests() >= 1; }, seconds(2)));
+  const std::size_t before = db.requests();
 
   constexpr int connections = 10;
   constexpr int per_connection = 100;
@@ -356,13 +357,12 @@ TEST(HealthProbeStorm, ThousandStatusRequestsOpenNoConnectionToTheDependency) {
   EXPECT_EQ(broken.load(), 0);
   EXPECT_EQ(ok.load(), connections * per_connection);
 
-  // Absence can only be shown by waiting a little: give any connection the
-  // requests might have caused time to arrive (the next scheduled attempt
+  // Absence can only be shown by waiting a little: give any request the
+  // probes might have caused time to arrive (the next scheduled attempt
   // is 30 s away).
-  const bool changed = eventually([&] { return db.connections() != before; }, milliseconds(300));
-  EXPECT_FALSE(changed) << "dependency connections went from " << before << " to "
-                        << db.connections();
-  EXPECT_EQ(db.connections(), before);
+  const bool changed = eventually([&] { return db.requests() != before; }, milliseconds(300));
+  EXPECT_FALSE(changed) << "dependency requests went from " << before << " to " << db.requests();
+  EXPECT_EQ(db.requests(), before);
 }
 
 }  // namespace

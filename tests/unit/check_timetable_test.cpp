@@ -1,0 +1,194 @@
+// Unit tests for the scheduler's timetable: slots, rounding, the indexed
+// heap that orders the checks; and the scheduler itself driving file
+// checks on a real io_context (its cadence, and nothing after stop()).
+#include "badges_health/health/check_timetable.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "badges_health/health/check_scheduler.hpp"
+#include "badges_health/health/health_model.hpp"
+#include "badges_health/util/indexed_heap.hpp"
+
+namespace badges_health::health {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+steady_clock::time_point at_ms(long long ms) { return steady_clock::time_point{milliseconds{ms}}; }
+
+TEST(timetable_slot, is_about_a_hundredth_of_the_interval_as_a_power_of_two) {
+  EXPECT_EQ(timetable_slot(10ms), 1ms);
+  EXPECT_EQ(timetable_slot(199ms), 1ms);
+  EXPECT_EQ(timetable_slot(200ms), 2ms);
+  EXPECT_EQ(timetable_slot(1s), 8ms);
+  EXPECT_EQ(timetable_slot(1600ms), 16ms);
+  EXPECT_EQ(timetable_slot(60s), 16ms);
+}
+
+TEST(timetable_round, goes_up_to_the_next_boundary_strictly_after_both_times) {
+  // On a boundary already: the next one, so a due time never stays due.
+  EXPECT_EQ(timetable_round(at_ms(16), at_ms(0), 8ms), at_ms(24));
+  EXPECT_EQ(timetable_round(at_ms(17), at_ms(0), 8ms), at_ms(24));
+  EXPECT_EQ(timetable_round(at_ms(23), at_ms(0), 8ms), at_ms(24));
+  // A time in the past counts from now.
+  EXPECT_EQ(timetable_round(at_ms(5), at_ms(40), 8ms), at_ms(48));
+  EXPECT_EQ(timetable_round(at_ms(41) + 300us, at_ms(41), 1ms), at_ms(42));
+}
+
+TEST(timetable_round, coarse_boundaries_are_also_fine_ones) {
+  // Checks with different slots due close together share a boundary.
+  const auto coarse = timetable_round(at_ms(1003), at_ms(0), 16ms);
+  EXPECT_EQ(coarse, at_ms(1008));
+  EXPECT_EQ(timetable_round(at_ms(1001), at_ms(0), 8ms), coarse);
+}
+
+TEST(indexed_heap, yields_the_smallest_and_follows_moves) {
+  util::indexed_heap<steady_clock::time_point> h;
+  h.reset(4);
+  EXPECT_TRUE(h.empty());
+  h.set(1, at_ms(30));
+  h.set(2, at_ms(10));
+  h.set(3, at_ms(20));
+  EXPECT_EQ(h.size(), 3u);
+  EXPECT_FALSE(h.contains(0));
+  EXPECT_TRUE(h.contains(3));
+  EXPECT_EQ(h.top_id(), 2u);
+  EXPECT_EQ(h.top_key(), at_ms(10));
+
+  h.set(2, at_ms(40));  // later: the next one comes first
+  EXPECT_EQ(h.top_id(), 3u);
+  h.set(1, at_ms(5));  // earlier: first now
+  EXPECT_EQ(h.top_id(), 1u);
+  EXPECT_EQ(h.key_of(1), at_ms(5));
+
+  h.erase(1);
+  EXPECT_FALSE(h.contains(1));
+  EXPECT_EQ(h.top_id(), 3u);
+  h.erase(3);
+  h.erase(3);  // absent: nothing happens
+  EXPECT_EQ(h.top_id(), 2u);
+  EXPECT_EQ(h.top_key(), at_ms(40));
+  h.erase(2);
+  EXPECT_TRUE(h.empty());
+}
+
+// Against a sorted reference: random moves, inserts and erases of a
+// thousand ids, as a thousand checks going round (and being reloaded) do.
+TEST(indexed_heap, stays_ordered_through_random_moves_and_erases) {
+  constexpr std::size_t n = 1000;
+  util::indexed_heap<long long> h;
+  h.reset(n);
+  std::vector<long long> key(n, -1);  // -1: absent
+  std::mt19937_64 rng(42);
+  for (int step = 0; step < 20000; ++step) {
+    const auto id = static_cast<std::size_t>(rng() % n);
+    const auto what = rng() % 10;
+    if (what == 0) {
+      h.erase(id);
+      key[id] = -1;
+    } else {
+      key[id] = static_cast<long long>(rng() % 5000);
+      h.set(id, key[id]);
+    }
+    if (step % 97 == 0 || step == 19999) {
+      long long least = -1;
+      std::size_t present = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        if (key[i] < 0) continue;
+        ++present;
+        ASSERT_TRUE(h.contains(i));
+        ASSERT_EQ(h.key_of(i), key[i]);
+        if (least < 0 || key[i] < least) least = key[i];
+      }
+      ASSERT_EQ(h.size(), present);
+      if (present > 0) {
+        ASSERT_EQ(h.top_key(), least);
+        ASSERT_EQ(key[h.top_id()], least);
+      }
+    }
+  }
+  // Draining yields the keys in order.
+  long long last = -1;
+  while (!h.empty()) {
+    ASSERT_GE(h.top_key(), last);
+    last = h.top_key();
+    h.erase(h.top_id());
+  }
+}
+
+// ------------------------------------------------------------ scheduler ----
+
+class check_scheduler_cadence : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("badges-health-timetable-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+    marker_ = (dir_ / "present").string();
+    std::ofstream(marker_) << "x";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  check_spec file_check(int i, milliseconds interval) const {
+    check_spec s;
+    s.name = "f" + std::to_string(i);
+    s.type = check_type::file;
+    s.path = marker_;
+    s.pass_when_present = true;
+    s.interval = interval;
+    s.timeout = interval / 2;
+    s.rise = 1;
+    s.fall = 1;
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  std::string marker_;
+};
+
+TEST_F(check_scheduler_cadence, every_check_keeps_its_interval_and_stops_with_the_scheduler) {
+  boost::asio::io_context control;
+  health_model model;
+  check_scheduler scheduler(control.get_executor(), model);
+  std::vector<check_spec> specs;
+  for (int i = 0; i < 40; ++i) specs.push_back(file_check(i, i % 2 == 0 ? 100ms : 150ms));
+  scheduler.apply(specs);
+
+  control.run_for(1200ms);
+  auto snap = model.details();
+  ASSERT_TRUE(snap);
+  ASSERT_EQ(snap->checks.size(), 40u);
+  for (const auto& c : snap->checks) {
+    // About 11 attempts at 100 ms (8 at 150 ms) in 1.2 s, less jitter and
+    // the start-up spread; a check left behind would have one or none.
+    EXPECT_GE(c.state.consecutive_passes(), 4u) << c.spec->name;
+    EXPECT_LE(c.state.consecutive_passes(), 13u) << c.spec->name;
+  }
+
+  scheduler.stop();
+  std::vector<std::chrono::system_clock::time_point> seen;
+  const auto stopped = model.details();
+  for (const auto& c : stopped->checks) seen.push_back(c.state.observed_at());
+  control.restart();
+  control.run_for(400ms);
+  const auto after = model.details();
+  for (std::size_t i = 0; i < after->checks.size(); ++i) {
+    EXPECT_EQ(after->checks[i].state.observed_at(), seen[i])
+        << after->checks[i].spec->name << " ran after stop()";
+  }
+}
+
+}  // namespace
+}  // namespace badges_health::health
