@@ -36,6 +36,8 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
   void set_index(std::size_t i) noexcept { index_ = i; }
   milliseconds slot() const noexcept { return slot_; }
 
+  bool stopped() const noexcept { return stopped_; }
+
   /// The scheduler takes the runner out of its timetable.
   void stop() {
     if (stopped_) return;
@@ -57,14 +59,23 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
   void run() {
     const std::uint64_t attempt = ++attempt_;
     started_ = steady_clock::now();
-    probe_ = make_probe(*spec_, ex_);
-    // The timeout counts from here: building a probe can take a while (an
-    // https check loads the system's CA store).
-    owner_->reschedule(*this, steady_clock::now() + spec_->timeout);
-    probe_->start([self = shared_from_this(), attempt](probe_result r) {
-      if (self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
-      self->finish(std::move(r));
-    });
+    try {
+      probe_ = make_probe(*spec_, ex_);
+      // The timeout counts from here: building a probe can take a while
+      // (an https check loads the system's CA store). Deadlines are not
+      // coalesced: a server-side timeout set just past it (postgres's
+      // statement_timeout) must not win.
+      owner_->reschedule(*this, steady_clock::now() + spec_->timeout, milliseconds{1});
+      probe_->start([self = shared_from_this(), attempt](probe_result r) {
+        if (self->stopped_ || attempt != self->attempt_ || !self->probe_) return;
+        self->finish(std::move(r));
+      });
+    } catch (const std::exception& e) {
+      // A probe that cannot even start (a CA file that is not PEM) is a
+      // failed attempt; the check keeps its schedule.
+      if (probe_) probe_->cancel();
+      finish({false, std::string("cannot start the check: ") + e.what()});
+    }
   }
 
   void finish(probe_result r) {
@@ -79,7 +90,7 @@ class check_scheduler::runner : public std::enable_shared_from_this<runner> {
     // does not stretch the schedule; jitter keeps checks out of lockstep.
     const auto elapsed = std::chrono::duration_cast<milliseconds>(now - started_);
     const auto wait = std::max(milliseconds{0}, spec_->interval - elapsed);
-    owner_->reschedule(*this, now + wait + owner_->jitter(spec_->interval));
+    owner_->reschedule(*this, now + wait + owner_->jitter(spec_->interval), slot_);
   }
 
   std::shared_ptr<const check_spec> spec_;
@@ -114,7 +125,7 @@ void check_scheduler::apply(const std::vector<check_spec>& specs) {
   for (const auto& spec : specs) {
     std::shared_ptr<runner> kept;
     for (auto& r : runners_) {
-      if (r && *r->spec() == spec) {
+      if (r && !r->stopped() && *r->spec() == spec) {
         kept = std::move(r);
         break;
       }
@@ -158,21 +169,28 @@ void check_scheduler::stop() {
   armed_ = steady_clock::time_point::max();
 }
 
-void check_scheduler::reschedule(runner& r, steady_clock::time_point at) {
-  timetable_.set(r.index(), timetable_round(at, steady_clock::now(), r.slot()));
+void check_scheduler::reschedule(runner& r, steady_clock::time_point at, milliseconds slot) {
+  timetable_.set(r.index(), timetable_round(at, steady_clock::now(), slot));
   arm();
 }
 
 void check_scheduler::turn() {
   const auto now = steady_clock::now();
+  // arm() once, at the end of the turn, even if a due() throws.
+  struct end_of_turn {
+    check_scheduler& s;
+    ~end_of_turn() {
+      s.in_turn_ = false;
+      s.arm();
+    }
+  };
   in_turn_ = true;
+  const end_of_turn guard{*this};
   // Every due() moves the runner's entry past `now` (timetable_round), so
   // the loop ends.
   while (!timetable_.empty() && timetable_.top_key() <= now) {
     runners_[timetable_.top_id()]->due();
   }
-  in_turn_ = false;
-  arm();
 }
 
 void check_scheduler::arm() {

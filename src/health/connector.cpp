@@ -56,7 +56,11 @@ void connector::start(completion done) {
       host_, port_,
       [this, done = std::move(done)](boost::system::error_code ec,
                                      tcp::resolver::results_type results) mutable {
+        if (cancelled_) ec = asio::error::operation_aborted;
         if (ec) return done("resolve " + host_ + ": " + ec.message(), tcp::endpoint{});
+        if (results.empty()) {
+          return done("resolve " + host_ + ": no addresses", tcp::endpoint{});
+        }
         const auto first = results.begin();
         connect_next(std::move(results), first, std::move(done));
       });
@@ -81,6 +85,7 @@ void connector::connect_next(tcp::resolver::results_type results,
   const tcp::endpoint ep = next->endpoint();
   connect_one(ep, [this, results = std::move(results), next, ep,
                    done = std::move(done)](boost::system::error_code ec) mutable {
+    if (cancelled_) ec = asio::error::operation_aborted;
     if (!ec) return done({}, ep);
     // Cancelled (timed out): stop; otherwise the next address, if any.
     if (ec == asio::error::operation_aborted || std::next(next) == results.end()) {
@@ -92,6 +97,7 @@ void connector::connect_next(tcp::resolver::results_type results,
 }
 
 void connector::cancel() noexcept {
+  cancelled_ = true;
   if (resolver_) resolver_->cancel();
   boost::system::error_code ignored;
   socket_.close(ignored);

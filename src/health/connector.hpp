@@ -60,6 +60,9 @@ class connector {
   std::string authority_;
   std::optional<boost::asio::ip::address> literal_;
   final_ack ack_;
+  // Set by cancel(): a resolve or connect that completes afterwards (its
+  // handler already queued) goes no further.
+  bool cancelled_ = false;
   // Only for a host name (a resolver costs an allocation and a service
   // lookup, paid on every attempt).
   std::optional<boost::asio::ip::tcp::resolver> resolver_;

@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "http_probe.hpp"
@@ -60,10 +63,26 @@ boost::asio::thread_pool& blocking_calls() {
   return *pool;
 }
 
+// The busy flag of a check (by name, unique in a config): the same one for
+// every probe of the check while any of them (or a call still running on
+// the pool) holds it.
+std::shared_ptr<std::atomic<bool>> busy_flag(const std::string& check) {
+  static std::mutex mutex;
+  static std::unordered_map<std::string, std::weak_ptr<std::atomic<bool>>> flags;
+  const std::lock_guard lock(mutex);
+  auto& slot = flags[check];
+  if (auto flag = slot.lock()) return flag;
+  auto flag = std::make_shared<std::atomic<bool>>(false);
+  slot = flag;
+  // Forget the checks no probe uses any more (those of an old config).
+  std::erase_if(flags, [](const auto& entry) { return entry.second.expired(); });
+  return flag;
+}
+
 }  // namespace
 
 local_probe::local_probe(check_spec spec, check_fn fn, boost::asio::any_io_executor ex)
-    : spec_(std::move(spec)), fn_(fn), ex_(std::move(ex)) {}
+    : spec_(std::move(spec)), fn_(fn), ex_(std::move(ex)), busy_(busy_flag(spec_.name)) {}
 
 local_probe::~local_probe() {
   const std::lock_guard lock(state_->mutex);
@@ -71,30 +90,27 @@ local_probe::~local_probe() {
 }
 
 void local_probe::start(completion done) {
-  {
-    const std::lock_guard lock(state_->mutex);
-    if (state_->busy) {
-      boost::asio::post(ex_, [done = std::move(done), path = spec_.path] {
-        done({false,
-              "the previous check of " + path + " has not returned yet (a hung file system?)"});
-      });
-      return;
-    }
-    state_->busy = true;
+  if (busy_->exchange(true)) {
+    boost::asio::post(ex_, [done = std::move(done), path = spec_.path] {
+      done(
+          {false, "the previous check of " + path + " has not returned yet (a hung file system?)"});
+    });
+    return;
   }
   pending_ = std::move(done);
-  boost::asio::post(blocking_calls(), [state = state_, fn = fn_, spec = spec_, ex = ex_,
-                                       self = std::weak_ptr<local_probe>(weak_from_this())] {
-    probe_result result = fn(spec);
-    const std::lock_guard lock(state->mutex);
-    state->busy = false;
-    // Posting to the control io_context only while the probe lives: it is
-    // destroyed (under this mutex) before that io_context is.
-    if (state->probe_gone) return;
-    boost::asio::post(ex, [self, result = std::move(result)]() mutable {
-      if (auto alive = self.lock()) alive->finish(std::move(result));
-    });
-  });
+  boost::asio::post(blocking_calls(),
+                    [state = state_, busy = busy_, fn = fn_, spec = spec_, ex = ex_,
+                     self = std::weak_ptr<local_probe>(weak_from_this())] {
+                      probe_result result = fn(spec);
+                      busy->store(false);
+                      const std::lock_guard lock(state->mutex);
+                      // Posting to the control io_context only while the probe lives: it is
+                      // destroyed (under this mutex) before that io_context is.
+                      if (state->probe_gone) return;
+                      boost::asio::post(ex, [self, result = std::move(result)]() mutable {
+                        if (auto alive = self.lock()) alive->finish(std::move(result));
+                      });
+                    });
 }
 
 void local_probe::finish(probe_result result) {

@@ -3,6 +3,7 @@
 // control thread.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <memory>
 #include <mutex>
@@ -35,7 +36,6 @@ class local_probe final : public probe, public std::enable_shared_from_this<loca
   // (and the control io_context with it) by the time the call returns.
   struct call_state {
     std::mutex mutex;
-    bool busy = false;
     bool probe_gone = false;
   };
 
@@ -45,6 +45,11 @@ class local_probe final : public probe, public std::enable_shared_from_this<loca
   check_fn fn_;
   boost::asio::any_io_executor ex_;
   std::shared_ptr<call_state> state_ = std::make_shared<call_state>();
+  // Set while a call of this check runs, shared by every probe of the
+  // check (the scheduler builds a new probe per attempt) and by the pool
+  // thread: attempts after a hung call fail at once instead of taking the
+  // pool's other threads.
+  std::shared_ptr<std::atomic<bool>> busy_;
   // The completion of the attempt in progress; touched on the control
   // thread only.
   completion pending_;

@@ -66,6 +66,47 @@ TEST(local_probe, a_hanging_call_leaves_the_control_thread_free) {
   EXPECT_EQ(first->output, "returned at last");
 }
 
+// The scheduler builds a new probe for every attempt: the next probe of the
+// same check must still see the hung call, or each attempt would take
+// another pool thread until none is left for the other checks.
+TEST(local_probe, a_new_probe_of_the_same_path_sees_the_hung_call) {
+  released = false;
+  boost::asio::io_context control;
+  check_spec spec;
+  spec.name = "nfs";
+  spec.path = "/mnt/dead-shared";
+  auto first = std::make_shared<local_probe>(spec, &hanging_call, control.get_executor());
+  bool first_done = false;
+  first->start([&](probe_result) { first_done = true; });
+  first->cancel();  // timed out
+  first.reset();    // and dropped, as the scheduler does
+
+  auto second = std::make_shared<local_probe>(spec, &hanging_call, control.get_executor());
+  std::optional<probe_result> r;
+  second->start([&](probe_result res) { r = std::move(res); });
+  control.run_for(200ms);
+  ASSERT_TRUE(r) << "the second attempt queued behind the hung call";
+  EXPECT_FALSE(r->pass);
+  EXPECT_NE(r->output.find("has not returned yet"), std::string::npos) << r->output;
+
+  // Another check is not held up by it.
+  check_spec other = spec;
+  other.name = "other";
+  other.path = "/mnt/other";
+  released = true;  // let the hung call (and this one) return
+  auto third = std::make_shared<local_probe>(other, &hanging_call, control.get_executor());
+  std::optional<probe_result> r3;
+  third->start([&](probe_result res) { r3 = std::move(res); });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!r3 && std::chrono::steady_clock::now() < deadline) {
+    control.restart();
+    control.run_for(10ms);
+  }
+  ASSERT_TRUE(r3);
+  EXPECT_TRUE(r3->pass);
+  EXPECT_FALSE(first_done) << "a dropped probe's late result was delivered";
+}
+
 TEST(local_probe, a_call_that_returns_after_the_probe_is_gone_posts_nothing) {
   released = false;
   auto control = std::make_unique<boost::asio::io_context>();

@@ -43,8 +43,9 @@ class check_scheduler {
   class runner;
   void on_result(runner& r, bool changed, check_status before);
   // Moves a runner's one entry in the timetable to `at`, rounded up to
-  // the runner's slot. The timer follows the earliest entry.
-  void reschedule(runner& r, std::chrono::steady_clock::time_point at);
+  // `slot`. The timer follows the earliest entry.
+  void reschedule(runner& r, std::chrono::steady_clock::time_point at,
+                  std::chrono::milliseconds slot);
   // Starts or times out every check that is due, then sleeps until the next.
   void turn();
   void arm();
