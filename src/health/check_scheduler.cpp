@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "badges_health/health/check_timetable.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/probe.hpp"
 #include "badges_health/util/duration.hpp"

@@ -46,9 +46,6 @@ class connector {
   std::string describe(const boost::asio::ip::tcp::endpoint& ep) const;
 
  private:
-  std::string host_;
-  std::string port_;
-  unsigned short port_number_;
   // One address: open, set the socket up, connect.
   void connect_one(const boost::asio::ip::tcp::endpoint& ep,
                    std::function<void(boost::system::error_code)> done);
@@ -57,6 +54,9 @@ class connector {
                     boost::asio::ip::tcp::resolver::results_type::const_iterator next,
                     completion done);
 
+  std::string host_;
+  std::string port_;
+  unsigned short port_number_;
   std::string authority_;
   std::optional<boost::asio::ip::address> literal_;
   final_ack ack_;

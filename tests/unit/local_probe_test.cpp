@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "health/local_probes.hpp"
@@ -26,12 +27,18 @@ probe_result hanging_call(const check_spec&) {
   return {true, "returned at last"};
 }
 
+// A check of a file on a mount that does not answer.
+check_spec dead_mount(const std::string& name, const std::string& path) {
+  check_spec spec;
+  spec.name = name;
+  spec.path = path;
+  return spec;
+}
+
 TEST(local_probe, a_hanging_call_leaves_the_control_thread_free) {
   released = false;
   boost::asio::io_context control;
-  check_spec spec;
-  spec.name = "nfs";
-  spec.path = "/mnt/dead";
+  const check_spec spec = dead_mount("nfs", "/mnt/dead");
   auto probe = std::make_shared<local_probe>(spec, &hanging_call, control.get_executor());
 
   std::optional<probe_result> first;
@@ -69,12 +76,10 @@ TEST(local_probe, a_hanging_call_leaves_the_control_thread_free) {
 // The scheduler builds a new probe for every attempt: the next probe of the
 // same check must still see the hung call, or each attempt would take
 // another pool thread until none is left for the other checks.
-TEST(local_probe, a_new_probe_of_the_same_path_sees_the_hung_call) {
+TEST(local_probe, a_new_probe_of_the_same_check_sees_the_hung_call) {
   released = false;
   boost::asio::io_context control;
-  check_spec spec;
-  spec.name = "nfs";
-  spec.path = "/mnt/dead-shared";
+  const check_spec spec = dead_mount("nfs", "/mnt/dead-shared");
   auto first = std::make_shared<local_probe>(spec, &hanging_call, control.get_executor());
   bool first_done = false;
   first->start([&](probe_result) { first_done = true; });
@@ -90,9 +95,7 @@ TEST(local_probe, a_new_probe_of_the_same_path_sees_the_hung_call) {
   EXPECT_NE(r->output.find("has not returned yet"), std::string::npos) << r->output;
 
   // Another check is not held up by it.
-  check_spec other = spec;
-  other.name = "other";
-  other.path = "/mnt/other";
+  const check_spec other = dead_mount("other", "/mnt/other");
   released = true;  // let the hung call (and this one) return
   auto third = std::make_shared<local_probe>(other, &hanging_call, control.get_executor());
   std::optional<probe_result> r3;
@@ -110,8 +113,7 @@ TEST(local_probe, a_new_probe_of_the_same_path_sees_the_hung_call) {
 TEST(local_probe, a_call_that_returns_after_the_probe_is_gone_posts_nothing) {
   released = false;
   auto control = std::make_unique<boost::asio::io_context>();
-  check_spec spec;
-  spec.path = "/mnt/dead";
+  const check_spec spec = dead_mount("", "/mnt/dead");
   auto probe = std::make_shared<local_probe>(spec, &hanging_call, control->get_executor());
   bool completed = false;
   probe->start([&](probe_result) { completed = true; });

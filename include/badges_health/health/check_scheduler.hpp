@@ -16,7 +16,6 @@
 
 #include "badges_health/health/check_spec.hpp"
 #include "badges_health/health/check_state.hpp"
-#include "badges_health/health/check_timetable.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/util/indexed_heap.hpp"
 

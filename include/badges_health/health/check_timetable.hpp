@@ -3,9 +3,9 @@
 // is in flight) are rounded up to a slot: start times to one of about a
 // hundredth of the interval, so that checks due within a few milliseconds
 // of each other share one wake-up of the event loop, as a kernel's timer
-// slack does; deadlines to the millisecond. Slots are powers of two milliseconds counted
-// from the clock's epoch, so a coarse slot boundary is also a fine one and
-// checks with different intervals still meet.
+// slack does; deadlines to the millisecond. Slots are powers of two
+// milliseconds counted from the clock's epoch, so a coarse slot boundary
+// is also a fine one and checks with different intervals still meet.
 #pragma once
 
 #include <algorithm>
