@@ -13,12 +13,13 @@
 #include <vector>
 
 #include "access_log.hpp"
+#include "badges_health/util/grpc_wire.hpp"
 #include "badges_health/util/timestamp.hpp"
-#include "grpc_codec.hpp"
 
 namespace badges_health::http {
 
 namespace bhttp = boost::beast::http;
+namespace grpc = util::grpc;
 
 struct h2_processor::stream {
   std::int32_t id = 0;

@@ -4,19 +4,14 @@
 // protocol (framing, trailers, deadlines, Watch streams).
 #pragma once
 
-#include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include "badges_health/util/grpc_wire.hpp"
+
 namespace badges_health::http {
 
-/// grpc.health.v1.HealthCheckResponse.ServingStatus, with its wire values.
-enum class serving_status : std::uint8_t {
-  unknown = 0,
-  serving = 1,
-  not_serving = 2,
-  service_unknown = 3,
-};
+using util::grpc::serving_status;
 
 class grpc_health_source {
  public:

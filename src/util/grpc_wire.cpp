@@ -1,11 +1,11 @@
 // Protobuf varints and fields for the two health messages, by hand: they
 // are one field each, and a protobuf runtime for them would weigh more
 // than the whole service.
-#include "grpc_codec.hpp"
+#include "badges_health/util/grpc_wire.hpp"
 
 #include <limits>
 
-namespace badges_health::http::grpc {
+namespace badges_health::util::grpc {
 namespace {
 
 constexpr std::size_t prefix_bytes = 5;
@@ -162,4 +162,4 @@ std::string_view to_text(status_code c) noexcept {
   return "2";  // UNKNOWN
 }
 
-}  // namespace badges_health::http::grpc
+}  // namespace badges_health::util::grpc

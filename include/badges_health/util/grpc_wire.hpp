@@ -1,19 +1,27 @@
-// The little of gRPC's wire format that the health service needs, by hand:
+// The little of gRPC's wire format that the health protocol needs, by hand:
 // the 5-byte message prefix, HealthCheckRequest (one string field) and
 // HealthCheckResponse (one enum field) in protobuf encoding, status codes
-// and the grpc-timeout header. Pure functions, no I/O.
+// and the grpc-timeout header. Pure functions, no I/O. Below both the
+// server (http) and a gRPC dependency check (health), so it lives in util.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
-#include "badges_health/http/grpc_health.hpp"
+namespace badges_health::util::grpc {
 
-namespace badges_health::http::grpc {
+/// grpc.health.v1.HealthCheckResponse.ServingStatus, with its wire values.
+enum class serving_status : std::uint8_t {
+  unknown = 0,
+  serving = 1,
+  not_serving = 2,
+  service_unknown = 3,
+};
 
 /// The status codes this service answers with (grpc/doc/statuscodes.md).
 enum class status_code : std::uint8_t {
@@ -59,4 +67,4 @@ bool is_grpc_content_type(std::string_view content_type) noexcept;
 /// The decimal text of a status code, for the grpc-status trailer.
 std::string_view to_text(status_code c) noexcept;
 
-}  // namespace badges_health::http::grpc
+}  // namespace badges_health::util::grpc

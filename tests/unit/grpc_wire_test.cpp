@@ -1,13 +1,13 @@
 // The hand-written gRPC health wire format: request decoding (with the
 // protobuf rules a generated parser follows), response encoding, timeouts.
-#include "http/grpc_codec.hpp"
+#include "badges_health/util/grpc_wire.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <variant>
 
-namespace badges_health::http::grpc {
+namespace badges_health::util::grpc {
 namespace {
 
 using namespace std::chrono_literals;
@@ -93,4 +93,4 @@ TEST(GrpcCodec, RecognisesGrpcContentTypes) {
 }
 
 }  // namespace
-}  // namespace badges_health::http::grpc
+}  // namespace badges_health::util::grpc
