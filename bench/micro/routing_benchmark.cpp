@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <boost/beast/http/verb.hpp>
+#include <optional>
 #include <string_view>
 #include <variant>
 
@@ -41,7 +42,8 @@ void handle(benchmark::State& state, verb method, std::string_view method_text,
             std::string_view target) {
   const service_routes routes;
   for (auto _ : state) {
-    http::answer a = routes.middleware().handle(method, method_text, target, 11, nullptr);
+    http::answer a =
+        routes.middleware().handle(method, method_text, target, http::protocol::http1_1, nullptr);
     benchmark::DoNotOptimize(a);
   }
 }
@@ -57,10 +59,12 @@ BENCHMARK_CAPTURE(handle, get_unknown_parameter_400, verb::get, "GET", "/status?
 void dispatch_status(benchmark::State& state) {
   const service_routes routes;
   const auto req =
-      std::get<http::request_view>(http::request_view::parse(verb::get, "GET", "/status", 11));
+      http::request_view::parse(verb::get, "GET", "/status", http::protocol::http1_1).value();
   for (auto _ : state) {
-    http::routed r = routes.router().dispatch(req);
+    std::optional<std::size_t> route;
+    http::handler_result r = routes.router().dispatch(req, route);
     benchmark::DoNotOptimize(r);
+    benchmark::DoNotOptimize(route);
   }
 }
 BENCHMARK(dispatch_status);

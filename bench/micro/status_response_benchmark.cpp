@@ -23,7 +23,7 @@ namespace http = badges_health::http;
 using boost::beast::http::verb;
 
 http::request_view status_request() {
-  return std::get<http::request_view>(http::request_view::parse(verb::get, "GET", "/status", 11));
+  return http::request_view::parse(verb::get, "GET", "/status", http::protocol::http1_1).value();
 }
 
 void status_handler(benchmark::State& state) {
@@ -40,7 +40,7 @@ BENCHMARK(status_handler);
 void write_status_response(benchmark::State& state) {
   const health::health_model model;
   const http::request_view req = status_request();
-  const auto res = std::get<http::response>(app::make_status_handler(model)(req));
+  const auto res = app::make_status_handler(model)(req).value();
   std::string out;
   for (auto _ : state) {
     out.clear();
@@ -59,7 +59,7 @@ void status_handler_and_write(benchmark::State& state) {
   std::string out;
   for (auto _ : state) {
     out.clear();
-    http::write_response(std::get<http::response>(handler(req)), http::write_options{}, out);
+    http::write_response(handler(req).value(), http::write_options{}, out);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
@@ -81,8 +81,9 @@ void status_request_to_bytes(benchmark::State& state) {
   for (auto _ : state) {
     out.clear();
     for (int i = 0; i < batch; ++i) {
-      http::write_response(middleware.handle(verb::get, "GET", "/status", 11, nullptr).res,
-                           http::write_options{}, out);
+      http::write_response(
+          middleware.handle(verb::get, "GET", "/status", http::protocol::http1_1, nullptr).res,
+          http::write_options{}, out);
     }
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();

@@ -22,7 +22,6 @@
 #include "badges_health/health/check_scheduler.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/health/health_snapshot.hpp"
-#include "badges_health/http/agent_listener.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/router.hpp"
 #include "badges_health/http/server.hpp"
@@ -234,23 +233,17 @@ int application::run() {
   http::server server(cfg_.server, middleware, metrics, &grpc);
   model.on_change([&server] { server.health_changed(); });
 
-  // Signals, drain timers, the checks and the agent port run here, on the
-  // main thread, apart from the request workers.
+  // Signals, drain timers and the checks run here, on the main thread,
+  // apart from the request workers.
   asio::io_context control{1};
 
-  // The agent answers until the process stops (`drain` once draining), so
-  // it closes only when `control` stops running, after the last connection.
-  std::shared_ptr<http::agent_listener> agent;
-  asio::ip::tcp::endpoint endpoint;
-  asio::ip::tcp::endpoint agent_endpoint;
+  // The agent port answers until the process stops (`drain` once
+  // draining); it closes with the HTTP port.
+  http::server::endpoints endpoints;
   try {
-    endpoint = server.bind();
-    if (cfg_.agent_port) {
-      agent = std::make_shared<http::agent_listener>(
-          control.get_executor(),
-          [&model, weight = cfg_.agent_degraded_weight] { return agent_line(model, weight); });
-      agent_endpoint = agent->bind({endpoint.address(), *cfg_.agent_port});
-    }
+    endpoints = server.bind(cfg_.agent_port, [&model, weight = cfg_.agent_degraded_weight] {
+      return agent_line(model, weight);
+    });
   } catch (const std::system_error& e) {
     spdlog::error("{}", e.what());
     return 1;
@@ -261,14 +254,13 @@ int application::run() {
   lifecycle life(control, server, model, scheduler, cfg_);
   life.start();
   server.start([&life] { life.on_server_stopped(); });
-  if (agent) agent->start();
-  spdlog::info("badges-health {} ({}) listening on {} with {} threads, {} checks{}", cfg_.version,
-               cfg_.commit_hash, http::format_endpoint(endpoint), cfg_.server.threads,
-               cfg_.checks.size(),
-               agent ? "; HAProxy agent on " + http::format_endpoint(agent_endpoint) : "");
+  spdlog::info(
+      "badges-health {} ({}) listening on {} with {} threads, {} checks{}", cfg_.version,
+      cfg_.commit_hash, http::format_endpoint(endpoints.http), cfg_.server.threads,
+      cfg_.checks.size(),
+      endpoints.agent ? "; HAProxy agent on " + http::format_endpoint(*endpoints.agent) : "");
 
   control.run();
-  if (agent) agent->stop();
   scheduler.stop();
   server.join();
   spdlog::info("stopped{}", life.forced() ? " (forced by the shutdown timeout)" : "");

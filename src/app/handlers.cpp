@@ -488,8 +488,9 @@ http::handler make_index_handler(std::string version, const http::router& routes
 
 http::handler make_openapi_handler() {
   return [](const http::request_view&) -> http::handler_result {
+    // Served from the binary's own copy: never copied per request.
     http::response res;
-    res.body = openapi_document();
+    res.shared_body = http::shared_bytes::of_static(openapi_document());
     return res;
   };
 }

@@ -10,11 +10,9 @@ void record_answer(request_metrics* metrics, bool access_log, const answered& a)
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(a.took).count();
   if (a.method_text.empty()) {
     spdlog::info("access - - - {} {}us", a.status, micros);
-  } else if (a.version == 20) {
-    spdlog::info("access {} {} HTTP/2 {} {}us", a.method_text, a.target, a.status, micros);
   } else {
-    spdlog::info("access {} {} HTTP/{}.{} {} {}us", a.method_text, a.target, a.version / 10,
-                 a.version % 10, a.status, micros);
+    spdlog::info("access {} {} {} {} {}us", a.method_text, a.target, to_string(a.protocol),
+                 a.status, micros);
   }
 }
 

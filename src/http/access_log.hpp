@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "badges_health/http/protocol.hpp"
 #include "badges_health/http/request_metrics.hpp"
 
 namespace badges_health::http {
@@ -19,8 +20,7 @@ struct answered {
   /// logged as "-".
   std::string_view method_text;
   std::string_view target;
-  /// 10, 11 or 20.
-  unsigned version = 11;
+  http::protocol protocol = http::protocol::http1_1;
   unsigned status = 0;
   std::chrono::nanoseconds took{0};
 };

@@ -43,18 +43,20 @@ void log_fault(const std::exception_ptr& fault, std::string_view method_text,
 }  // namespace
 
 answer error_middleware::handle(boost::beast::http::verb method, std::string_view method_text,
-                                std::string_view target, unsigned version,
+                                std::string_view target, http::protocol protocol,
                                 const boost::beast::http::fields* fields) const noexcept {
   std::optional<std::size_t> route;
   try {
-    auto parsed = request_view::parse(method, method_text, target, version, fields);
-    if (const auto* e = std::get_if<http_error>(&parsed)) return {to_response(*e), route};
-    routed r = router_.dispatch(std::get<request_view>(parsed));
-    route = r.route;
-    if (auto* res = std::get_if<response>(&r.outcome)) return {std::move(*res), route};
-    if (const auto* e = std::get_if<http_error>(&r.outcome)) return {to_response(*e), route};
-    log_fault(std::get<handler_fault>(r.outcome).error, method_text, target);
-    return {internal_error(), route};
+    auto req = request_view::parse(method, method_text, target, protocol, fields);
+    if (!req) return {to_response(req.error()), route};
+    try {
+      auto out = router_.dispatch(*req, route);
+      if (out) return {std::move(*out), route};
+      return {to_response(out.error()), route};
+    } catch (...) {
+      log_fault(std::current_exception(), method_text, target);
+      return {internal_error(), route};
+    }
   } catch (...) {
     // Building the request view, the client error or the log line itself
     // failed (allocation).

@@ -1,6 +1,9 @@
 // Constructors of the typed client errors and their machine codes.
 #include "badges_health/http/http_error.hpp"
 
+#include <boost/throw_exception.hpp>
+#include <stdexcept>
+
 namespace badges_health::http {
 
 http_error::http_error(beast_http::status status, std::string code, std::string message,
@@ -64,6 +67,10 @@ http_error http_error::target_too_long() {
 http_error http_error::too_many_connections() {
   return {beast_http::status::service_unavailable, "TOO_MANY_CONNECTIONS",
           "too many open connections; try again later"};
+}
+
+void throw_exception_from_error(const http_error& e, const boost::source_location& loc) {
+  boost::throw_exception(std::runtime_error(e.code() + ": " + e.message()), loc);
 }
 
 }  // namespace badges_health::http

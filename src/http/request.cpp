@@ -61,18 +61,18 @@ std::optional<std::string> percent_decode(std::string_view in) {
 }
 
 request_view::request_view(boost::beast::http::verb method, std::string_view method_text,
-                           std::string_view target, unsigned version,
+                           std::string_view target, http::protocol protocol,
                            const boost::beast::http::fields* fields) noexcept
     : method_(method),
       method_text_(method_text),
       target_(target),
-      version_(version),
+      protocol_(protocol),
       fields_(fields) {}
 
-std::variant<request_view, http_error> request_view::parse(
+boost::system::result<request_view, http_error> request_view::parse(
     boost::beast::http::verb method, std::string_view method_text, std::string_view target,
-    unsigned version, const boost::beast::http::fields* fields) {
-  request_view req(method, method_text, target, version, fields);
+    http::protocol protocol, const boost::beast::http::fields* fields) {
+  request_view req(method, method_text, target, protocol, fields);
   if (target == "*") {
     req.path_ = target;
     return req;

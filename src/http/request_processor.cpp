@@ -32,6 +32,7 @@ void request_processor::receive(std::string_view bytes, bool draining) {
 }
 
 void request_processor::process(bool draining) {
+  if (in_.size() == 0) return;
   const auto data = in_.data();
   const std::size_t used =
       parse(std::string_view(static_cast<const char*>(data.data()), data.size()), draining);
@@ -81,60 +82,64 @@ std::optional<request_processor::line_version> request_processor::request_line_v
   return line_version{end - 1, v[6] - '0', v[8] - '0'};
 }
 
-void request_processor::new_parser() {
-  // A fresh parser per request, limits set before it sees a byte.
-  parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-}
-
-std::size_t request_processor::parse_as_http11(std::string_view request, line_version version,
-                                               beast::error_code& ec) {
-  // The same bytes with the minor version rewritten, through a fresh
-  // parser; the fields are copied into it, so the copy can go at once.
-  std::string patched(request);
-  patched[version.minor_at] = '1';
-  new_parser();
-  ec = {};
-  return parser_->put(boost::asio::const_buffer(patched.data(), patched.size()), ec);
-}
-
 std::size_t request_processor::parse(std::string_view data, bool draining) {
   std::size_t pos = 0;
-  while (!closing_ && queued_ < options_.max_pipelined && pos < data.size()) {
-    if (!parser_) {
-      new_parser();
-      ++started_;
-    }
+  while (!closing_ && queued_ < options_->max_pipelined && out_.held() < max_held_output &&
+         pos < data.size()) {
+    if (!partial_) ++started_;
+    // A fresh parser per request, limits set before it sees a byte. It
+    // consumes nothing of a header until it has all of it, so an
+    // incomplete request stays in the buffer and is parsed again, whole,
+    // when more arrives: no parser lives between reads.
+    std::optional<parser_type> parser(std::in_place);
+    parser->header_limit(static_cast<std::uint32_t>(options_->max_header_bytes));
     beast::error_code ec;
     const std::size_t start = pos;
-    pos += parser_->put(boost::asio::const_buffer(data.data() + pos, data.size() - pos), ec);
+    const std::string_view request = data.substr(start);
+    std::size_t used = parser->put(boost::asio::const_buffer(request.data(), request.size()), ec);
     if (ec == bhttp::error::bad_version) {
       // Beast takes only HTTP/1.0 and 1.1. A later HTTP/1.x is read as
       // HTTP/1.1 (RFC 9112 section 2.3); another major version gets 505.
-      const auto version = request_line_version(data.substr(start));
+      const auto version = request_line_version(request);
       if (version && version->major != 1) {
-        reject(http_error::version_not_supported());
+        reject(http_error::version_not_supported(), nullptr);
         break;
       }
-      if (version && version->minor > 1)
-        pos = start + parse_as_http11(data.substr(start), *version, ec);
+      if (version && version->minor > 1) {
+        // The same bytes with the minor version rewritten, through a fresh
+        // parser; the fields are copied into it, so the copy can go at once.
+        std::string patched(request);
+        patched[version->minor_at] = '1';
+        parser.emplace();
+        parser->header_limit(static_cast<std::uint32_t>(options_->max_header_bytes));
+        ec = {};
+        used = parser->put(boost::asio::const_buffer(patched.data(), patched.size()), ec);
+      }
     }
-    if (ec == bhttp::error::need_more) break;
-    if (ec) {
-      reject_parse_error(ec, data.substr(start));
+    if (ec == bhttp::error::need_more) {
+      partial_ = true;
       break;
     }
-    if (!parser_->is_header_done()) break;
+    if (ec) {
+      reject_parse_error(ec, *parser, request);
+      break;
+    }
+    if (!parser->is_header_done()) {
+      partial_ = true;
+      break;
+    }
+    partial_ = false;
+    pos = start + used;
     // The parser only consumes a header once it has all of it, so this put
     // saw the whole header block. Obsolete line folding (a line starting
     // with a space or tab) is refused rather than unfolded (RFC 9112
     // section 5.2 allows either): proxies in front of us disagree on how to
     // unfold it, which is how request smuggling starts.
-    if (has_obsolete_fold(data.substr(start, pos - start))) {
-      reject(http_error::bad_request("malformed request: obsolete line folding"));
+    if (has_obsolete_fold(request.substr(0, used))) {
+      reject(http_error::bad_request("malformed request: obsolete line folding"), &*parser);
       break;
     }
-    answer_current(draining);
+    answer(*parser, draining);
   }
   return pos;
 }
@@ -154,36 +159,39 @@ std::optional<http_error> check_host(const bhttp::request<bhttp::empty_body>& re
 
 }  // namespace
 
-void request_processor::answer_current(bool draining) {
-  const auto& req = parser_->get();
+void request_processor::answer(parser_type& parser, bool draining) {
+  const auto& req = parser.get();
   // HTTP/1.x with a minor version above 1 is processed as HTTP/1.1 (RFC
   // 9112 section 2.3); any other major version is not spoken here.
-  if (req.version() < 10 || req.version() >= 20) return reject(http_error::version_not_supported());
+  if (req.version() < 10 || req.version() >= 20) {
+    return reject(http_error::version_not_supported(), &parser);
+  }
   // Refused before any body byte is read: this service is GET-only, and
   // Boost 1.81's parser accepts smuggling shapes (non-chunked
   // Transfer-Encoding) that later releases reject.
-  if (parser_->chunked() || parser_->content_length().value_or(0) > 0 ||
+  if (parser.chunked() || parser.content_length().value_or(0) > 0 ||
       req.find(bhttp::field::transfer_encoding) != req.end()) {
-    return reject(http_error::body_not_allowed());
+    return reject(http_error::body_not_allowed(), &parser);
   }
-  if (req.target().size() > options_.max_target_bytes) {
-    return reject(http_error::target_too_long());
+  if (req.target().size() > options_->max_target_bytes) {
+    return reject(http_error::target_too_long(), &parser);
   }
-  if (auto bad_host = check_host(req)) return reject(*bad_host);
+  if (auto bad_host = check_host(req)) return reject(*bad_host, &parser);
 
   const auto started = std::chrono::steady_clock::now();
-  answer a =
-      middleware_.handle(req.method(), req.method_string(), req.target(), req.version(), &req);
+  const http::protocol proto = req.version() == 10 ? protocol::http1_0 : protocol::http1_1;
+  http::answer a =
+      middleware_->handle(req.method(), req.method_string(), req.target(), proto, &req);
   const bool client_keep_alive = req.keep_alive();
   const bool keep_alive = client_keep_alive && !a.res.close && !draining;
+  const auto status = static_cast<unsigned>(a.res.status);
   write_response(
-      a.res,
+      std::move(a.res),
       write_options{req.method() == bhttp::verb::head, keep_alive, std::min(req.version(), 11u)},
       out_);
-  record(a.route, static_cast<unsigned>(a.res.status), std::chrono::steady_clock::now() - started);
+  record(a.route, status, std::chrono::steady_clock::now() - started, &parser);
   ++queued_;
   first_request_ = false;
-  parser_.reset();  // `req` is gone from here on
   if (!keep_alive) {
     closing_ = true;
     client_asked_close_ = !client_keep_alive;
@@ -191,30 +199,31 @@ void request_processor::answer_current(bool draining) {
 }
 
 void request_processor::record(std::optional<std::size_t> route, unsigned status,
-                               std::chrono::nanoseconds took) {
-  answered a{route, bhttp::verb::unknown, {}, {}, 11, status, took};
+                               std::chrono::nanoseconds took, const parser_type* parser) {
+  answered a{route, bhttp::verb::unknown, {}, {}, protocol::http1_1, status, took};
   // A request refused before its start line was parsed has no method,
   // target or version yet.
-  if (parser_ && !parser_->get().method_string().empty()) {
-    const auto& req = parser_->get();
+  if (parser != nullptr && !parser->get().method_string().empty()) {
+    const auto& req = parser->get();
     a.method = req.method();
     a.method_text = req.method_string();
     a.target = req.target();
-    a.version = req.version();
+    a.protocol = req.version() == 10 ? protocol::http1_0 : protocol::http1_1;
   }
-  record_answer(metrics_, options_.access_log, a);
+  record_answer(metrics_, options_->access_log, a);
 }
 
-void request_processor::reject(const http_error& e) {
+void request_processor::reject(const http_error& e, const parser_type* parser) {
   spdlog::debug("rejecting request: {} {}", e.code(), e.message());
-  const response res = error_middleware::to_response(e);
-  const auto method = parser_ ? parser_->get().method() : bhttp::verb::unknown;
+  response res = error_middleware::to_response(e);
+  const auto status = static_cast<unsigned>(res.status);
+  const auto method = parser != nullptr ? parser->get().method() : bhttp::verb::unknown;
   // A HEAD request rejected after its start line still gets no body.
-  write_response(res, write_options{method == bhttp::verb::head, false, 11}, out_);
-  record(std::nullopt, static_cast<unsigned>(res.status), std::chrono::nanoseconds{0});
+  write_response(std::move(res), write_options{method == bhttp::verb::head, false, 11}, out_);
+  record(std::nullopt, status, std::chrono::nanoseconds{0}, parser);
   ++queued_;
   first_request_ = false;
-  parser_.reset();
+  partial_ = false;
   closing_ = true;
 }
 
@@ -245,23 +254,29 @@ std::string_view describe(beast::error_code ec) {
 
 }  // namespace
 
-void request_processor::reject_parse_error(beast::error_code ec, std::string_view data) {
+void request_processor::reject_parse_error(beast::error_code ec, const parser_type& parser,
+                                           std::string_view data) {
   if (ec == bhttp::error::header_limit) {
     // A request line that alone exceeds the header limit is a long target
     // (414); otherwise the header fields are too large (431).
-    const auto& req = parser_->get();
+    const auto& req = parser.get();
     const bool start_line_parsed = !req.method_string().empty();
-    const bool long_target = !start_line_parsed || req.target().size() > options_.max_target_bytes;
-    return reject(long_target ? http_error::target_too_long() : http_error::header_too_large());
+    const bool long_target = !start_line_parsed || req.target().size() > options_->max_target_bytes;
+    return reject(long_target ? http_error::target_too_long() : http_error::header_too_large(),
+                  &parser);
   }
-  if (ec == bhttp::error::bad_transfer_encoding) return reject(http_error::body_not_allowed());
+  if (ec == bhttp::error::bad_transfer_encoding) {
+    return reject(http_error::body_not_allowed(), &parser);
+  }
   if (has_bare_lf(data)) {
     return reject(
-        http_error::bad_request("malformed request: line endings must be CRLF, not a bare LF"));
+        http_error::bad_request("malformed request: line endings must be CRLF, not a bare LF"),
+        &parser);
   }
   const auto what = describe(ec);
   reject(http_error::bad_request("malformed request: " +
-                                 (what.empty() ? ec.message() : std::string(what))));
+                                 (what.empty() ? ec.message() : std::string(what))),
+         &parser);
 }
 
 }  // namespace badges_health::http

@@ -1,54 +1,78 @@
-// Wire serialisation of responses.
+// HTTP/1.1 serialization of the finished field list.
 #include "badges_health/http/response_writer.hpp"
 
 #include <boost/beast/http/status.hpp>
 #include <charconv>
+#include <chrono>
 
+#include "badges_health/http/response_fields.hpp"
 #include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::http {
 namespace {
 
-void append_number(std::string& out, std::size_t n) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
+// Bodies up to this size are copied next to their head, so that a small
+// response is one contiguous piece (one plain send); larger ones are moved
+// into the queue as a piece of their own.
+constexpr std::size_t copy_body_up_to = 4096;
+
+// Appends the status line and header block to `head`.
+void write_head(const response& res, const write_options& opts, std::string& head) {
+  char length[24];
+  const auto end = std::to_chars(length, length + sizeof length, res.payload().size()).ptr;
+  const std::string_view length_text(length, static_cast<std::size_t>(end - length));
+  char code[4];
+  std::to_chars(code, code + sizeof code, static_cast<unsigned>(res.status));
+  head.append("HTTP/1.1 ");
+  head.append(code, 3);
+  head.push_back(' ');
+  head.append(beast_http::obsolete_reason(res.status));
+  head.append("\r\n");
+  for_each_field(res, util::http_date(std::chrono::system_clock::now()), length_text,
+                 [&head](const field_view& f) {
+                   head.append(f.name);
+                   head.append(": ");
+                   head.append(f.value);
+                   head.append("\r\n");
+                 });
+  if (!opts.keep_alive) {
+    head.append("Connection: close\r\n");
+  } else if (opts.version < 11) {
+    head.append("Connection: keep-alive\r\n");
+  }
+  head.append("\r\n");
+}
+
+bool sends_body(const response& res, const write_options& opts) {
+  return !opts.head && status_has_content(static_cast<unsigned>(res.status));
 }
 
 }  // namespace
 
+void write_response(response&& res, const write_options& opts, output_queue& out) {
+  // Head and small body are put together in a scratch string that keeps
+  // its capacity, then copied into the queue in one piece.
+  thread_local std::string scratch;
+  scratch.clear();
+  write_head(res, opts, scratch);
+  const bool body = sends_body(res, opts);
+  if (body && !res.shared_body && res.body.size() <= copy_body_up_to) {
+    scratch.append(res.body);
+    out.append(std::string_view(scratch));
+    return;
+  }
+  out.append(std::string_view(scratch));
+  if (!body) return;
+  if (res.shared_body) {
+    out.append(std::move(res.shared_body));
+  } else {
+    out.append(std::move(res.body));
+  }
+}
+
 void write_response(const response& res, const write_options& opts, std::string& out) {
-  const auto code = static_cast<unsigned>(res.status);
-  out.append("HTTP/1.1 ");
-  append_number(out, code);
-  out.push_back(' ');
-  out.append(beast_http::obsolete_reason(res.status));
-  out.append("\r\nDate: ");
-  out.append(util::http_date(std::chrono::system_clock::now()));
-  out.append("\r\n");
-  out.append(common_headers);
-  // RFC 9110 section 8.6: no Content-Length (and no content) on 204 or 1xx.
-  const bool bodiless_status = code == 204 || code == 304 || code / 100 == 1;
-  if (!bodiless_status) {
-    out.append("Content-Type: ");
-    out.append(res.content_type);
-    out.append("\r\nContent-Length: ");
-    append_number(out, res.body.size());
-    out.append("\r\n");
-  }
-  for (const auto& [name, value] : res.headers) {
-    out.append(name);
-    out.append(": ");
-    out.append(value);
-    out.append("\r\n");
-  }
-  if (!opts.keep_alive) {
-    out.append("Connection: close\r\n");
-  } else if (opts.version < 11) {
-    out.append("Connection: keep-alive\r\n");
-  }
-  out.append("\r\n");
-  if (!opts.head && !bodiless_status) out.append(res.body);
+  write_head(res, opts, out);
+  if (sends_body(res, opts)) out.append(res.payload());
 }
 
 }  // namespace badges_health::http

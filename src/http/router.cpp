@@ -57,7 +57,7 @@ std::vector<std::string> router::paths() const {
   return out;
 }
 
-std::variant<response, http_error> router::answer_options(const request_view& req) const {
+handler_result router::answer_options(const request_view& req) const {
   if (unavailable_ && is_server_probe(req) && unavailable_()) {
     // An error like any other refusal: the JSON error body, and Allow still
     // says what the server answers.
@@ -69,46 +69,35 @@ std::variant<response, http_error> router::answer_options(const request_view& re
   return options_response(req);
 }
 
-routed router::dispatch(const request_view& req) const {
+handler_result router::dispatch(const request_view& req,
+                                std::optional<std::size_t>& matched) const {
   if (req.path() == "*") {
     if (req.method() != verb::options) {
-      return {std::nullopt, http_error::bad_request("the target '*' is only valid for OPTIONS")};
+      return http_error::bad_request("the target '*' is only valid for OPTIONS");
     }
-    return std::visit(
-        [](auto&& out) {
-          return routed{std::nullopt, std::move(out)};
-        },
-        answer_options(req));
+    return answer_options(req);
   }
 
-  const auto index = find(req.path());
-  if (!index) return {std::nullopt, http_error::not_found()};
-  const route& r = routes_[*index];
+  matched = find(req.path());
+  if (!matched) return http_error::not_found();
+  const auto& r = routes_[*matched];
 
   switch (req.method()) {
     case verb::get:
     case verb::head:
       break;
     case verb::options:
-      return std::visit(
-          [&](auto&& out) {
-            return routed{index, std::move(out)};
-          },
-          answer_options(req));
+      return answer_options(req);
     default:
-      return {index, http_error::method_not_allowed(std::string(allow))};
+      return http_error::method_not_allowed(std::string(allow));
   }
 
   for (const auto& p : req.query()) {
     if (std::find(r.params.begin(), r.params.end(), p.name) == r.params.end()) {
-      return {index, http_error::unknown_parameter(p.name)};
+      return http_error::unknown_parameter(p.name);
     }
   }
-  try {
-    return std::visit([&](auto&& result) { return routed{index, std::move(result)}; }, r.get(req));
-  } catch (...) {
-    return {index, handler_fault{std::current_exception()}};
-  }
+  return r.get(req);
 }
 
 }  // namespace badges_health::http

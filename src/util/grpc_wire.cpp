@@ -48,7 +48,7 @@ call_error malformed() { return {status_code::internal, "malformed HealthCheckRe
 
 }  // namespace
 
-std::variant<std::string, call_error> decode_check_request(std::string_view body) {
+boost::system::result<std::string, call_error> decode_check_request(std::string_view body) {
   if (body.size() < prefix_bytes) return call_error{status_code::internal, "incomplete message"};
   if (body[0] != 0) {
     return call_error{status_code::unimplemented, "compressed messages are not supported"};

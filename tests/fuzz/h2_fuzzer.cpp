@@ -26,7 +26,7 @@
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/router.hpp"
-#include "http/h2_processor.hpp"
+#include "http/h2_connection.hpp"
 
 namespace {
 
@@ -179,17 +179,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view input(reinterpret_cast<const char*>(data + 2), size - 2);
 
   health_source source;
-  http::h2_processor processor(svc.options, svc.middleware, &svc.metrics.worker(0), &source);
+  // The fuzzer's own clock: each read is 50 ms after the last, so the
+  // 200 ms timeouts pass within a few reads.
+  static http::h2_connection::clock::time_point now;
+  now = http::h2_connection::clock::now();
+  http::h2_connection processor(svc.options, svc.middleware, &svc.metrics.worker(0), &source,
+                                []() noexcept { return now; });
   frame_checker checker;
   std::string out;
   const auto flush = [&] {
+    // As if the writer had fallen behind by a varying amount: the bound on
+    // output held defers answers on some turns and not on others.
+    processor.set_unsent((out.size() * 7) % (2 * http::h2_connection::max_held_output));
     const bool ok = processor.send(out);
     checker.check(out);
     return ok;
   };
-  // Each read's time, as a session's sweep would see it: 50 ms apart, so
-  // the 200 ms timeouts pass within a few reads.
-  auto now = http::h2_processor::clock::now();
   bool draining = false;
   bool open = flush();
   for (std::size_t i = 0; open && !input.empty(); ++i) {

@@ -53,7 +53,7 @@ class error_middleware_test : public ::testing::Test {
   void TearDown() override { spdlog::set_default_logger(previous_logger_); }
 
   answer handle(verb method, std::string_view method_text, std::string_view target) const {
-    return mw_.handle(method, method_text, target, 11, nullptr);
+    return mw_.handle(method, method_text, target, protocol::http1_1, nullptr);
   }
 
   std::shared_ptr<spdlog::logger> previous_logger_;
@@ -135,7 +135,7 @@ TEST_F(error_middleware_test, non_std_exception_becomes_500) {
 
 TEST_F(error_middleware_test, handle_never_throws) {
   static_assert(noexcept(std::declval<const error_middleware&>().handle(
-      verb::get, std::string_view{}, std::string_view{}, 11u, nullptr)));
+      verb::get, std::string_view{}, std::string_view{}, protocol::http1_1, nullptr)));
   for (std::string_view target :
        {"/ok", "/teapot", "/std", "/int", "/missing", "nope", "*", "/ok?%", ""}) {
     EXPECT_NO_THROW(handle(verb::get, "GET", target)) << target;

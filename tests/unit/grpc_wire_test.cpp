@@ -19,14 +19,13 @@ std::string framed(const std::string& message) {
 
 std::string service_of(const std::string& body) {
   const auto r = decode_check_request(body);
-  if (const auto* e = std::get_if<call_error>(&r)) return "error " + e->message;
-  return std::get<std::string>(r);
+  if (!r) return "error " + r.error().message;
+  return *r;
 }
 
 status_code code_of(const std::string& body) {
   const auto r = decode_check_request(body);
-  const auto* e = std::get_if<call_error>(&r);
-  return e != nullptr ? e->code : status_code::ok;
+  return r ? status_code::ok : r.error().code;
 }
 
 TEST(GrpcCodec, DecodesTheServiceName) {

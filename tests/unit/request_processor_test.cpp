@@ -38,7 +38,7 @@ class RequestProcessorClose : public ::testing::Test {
 
 TEST_F(RequestProcessorClose, ConnectionCloseWithNothingAfterItClosesCleanly) {
   const auto& p = feed("GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_NE(p.output().find("200 OK"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().to_string().find("200 OK"), std::string::npos) << p.output().to_string();
   EXPECT_TRUE(p.closing());
   EXPECT_TRUE(p.clean_close());
 }
@@ -67,7 +67,8 @@ TEST_F(RequestProcessorClose, BytesAfterTheClosingRequestMeanLingering) {
 TEST_F(RequestProcessorClose, DrainingCloseOfAKeepAliveRequestLingers) {
   // The server decided to close; the client may be sending its next one.
   const auto& p = feed("GET /status HTTP/1.1\r\nHost: x\r\n\r\n", /*draining=*/true);
-  EXPECT_NE(p.output().find("Connection: close"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().to_string().find("Connection: close"), std::string::npos)
+      << p.output().to_string();
   EXPECT_TRUE(p.closing());
   EXPECT_FALSE(p.clean_close());
 }
@@ -75,7 +76,7 @@ TEST_F(RequestProcessorClose, DrainingCloseOfAKeepAliveRequestLingers) {
 TEST_F(RequestProcessorClose, ErrorCloseLingersEvenWhenTheClientAskedToClose) {
   const auto& p = feed(
       "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 5\r\n\r\nhello");
-  EXPECT_NE(p.output().find("400"), std::string::npos) << p.output();
+  EXPECT_NE(p.output().to_string().find("400"), std::string::npos) << p.output().to_string();
   EXPECT_TRUE(p.closing());
   EXPECT_FALSE(p.clean_close());
 }

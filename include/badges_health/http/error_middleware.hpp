@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "badges_health/http/http_error.hpp"
+#include "badges_health/http/protocol.hpp"
 #include "badges_health/http/response.hpp"
 #include "badges_health/http/router.hpp"
 
@@ -29,7 +30,7 @@ class error_middleware {
   /// errors to their JSON body, anything thrown to a logged 500. Never
   /// throws.
   answer handle(boost::beast::http::verb method, std::string_view method_text,
-                std::string_view target, unsigned version,
+                std::string_view target, http::protocol protocol,
                 const boost::beast::http::fields* fields) const noexcept;
 
   const http::router& router() const noexcept { return router_; }

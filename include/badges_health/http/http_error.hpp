@@ -5,6 +5,7 @@
 
 #include <ostream>  // Boost 1.81 string_view.hpp needs it before its own use
 
+#include <boost/assert/source_location.hpp>
 #include <boost/beast/http/status.hpp>
 #include <string>
 #include <string_view>
@@ -18,6 +19,9 @@ namespace beast_http = boost::beast::http;
 /// An extra response header (name, value).
 using header = std::pair<std::string, std::string>;
 
+/// Fallible calls of the http layer return `boost::system::result<T,
+/// http_error>`: a value or the client error, never an exception for a
+/// client's mistake.
 /// A failure the client caused, or a refusal the service chose, with the
 /// status and machine code it maps to. Not an exception: routine client
 /// errors are returned, and anything thrown is an internal error (500).
@@ -25,6 +29,9 @@ class http_error {
  public:
   http_error(beast_http::status status, std::string code, std::string message,
              std::vector<header> headers = {});
+  /// What a default-made result<T, http_error> reads as its error: an
+  /// internal error. Nothing answers with it.
+  http_error() : http_error(beast_http::status::internal_server_error, "INTERNAL_ERROR", {}) {}
 
   beast_http::status status() const noexcept { return status_; }
   const std::string& code() const noexcept { return code_; }
@@ -49,5 +56,12 @@ class http_error {
   std::string message_;
   std::vector<header> headers_;
 };
+
+/// What boost::system::result<T, http_error>::value() throws on an error
+/// (found by argument-dependent lookup). The layer reads results with
+/// has_value() and operator*, so this is reached only by a caller that
+/// insists on a value that is not there.
+[[noreturn]] void throw_exception_from_error(const http_error& e,
+                                             const boost::source_location& loc);
 
 }  // namespace badges_health::http

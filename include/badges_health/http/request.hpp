@@ -5,14 +5,15 @@
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <boost/system/result.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "badges_health/http/http_error.hpp"
+#include "badges_health/http/protocol.hpp"
 
 namespace badges_health::http {
 
@@ -28,9 +29,9 @@ class request_view {
   /// Splits `target` into path and query. A target that is neither
   /// origin-form, absolute-form nor `*`, or whose query is not valid
   /// percent-encoding, is a client error (400).
-  static std::variant<request_view, http_error> parse(
+  static boost::system::result<request_view, http_error> parse(
       boost::beast::http::verb method, std::string_view method_text, std::string_view target,
-      unsigned version, const boost::beast::http::fields* fields = nullptr);
+      http::protocol protocol, const boost::beast::http::fields* fields = nullptr);
 
   boost::beast::http::verb method() const noexcept { return method_; }
   std::string_view method_text() const noexcept { return method_text_; }
@@ -40,14 +41,14 @@ class request_view {
   const std::vector<query_param>& query() const noexcept { return query_; }
   /// First value of a query parameter, if present.
   std::optional<std::string_view> query_value(std::string_view name) const;
-  unsigned version() const noexcept { return version_; }
+  http::protocol protocol() const noexcept { return protocol_; }
   /// Header value, empty when absent.
   std::string_view header(boost::beast::http::field f) const;
   std::string_view header(std::string_view name) const;
 
  private:
   request_view(boost::beast::http::verb method, std::string_view method_text,
-               std::string_view target, unsigned version,
+               std::string_view target, http::protocol protocol,
                const boost::beast::http::fields* fields) noexcept;
 
   boost::beast::http::verb method_;
@@ -55,7 +56,7 @@ class request_view {
   std::string_view target_;
   std::string_view path_;
   std::vector<query_param> query_;
-  unsigned version_;
+  http::protocol protocol_;
   const boost::beast::http::fields* fields_;
 };
 

@@ -1,10 +1,10 @@
-// The socket-free half of a connection: received bytes go in, requests are
-// parsed (limits set before each one), answered through the middleware, and
-// the wire bytes of the responses come out, batched for one write. The
-// session owns the socket and the timers; the fuzzer drives this directly.
+// The socket-free half of an HTTP/1.1 connection: received bytes go in,
+// requests are parsed (limits set before each one), answered through the
+// middleware, and the wire bytes of the responses come out, batched for
+// one write. The session owns the socket and the deadlines; the fuzzer
+// drives this directly.
 #pragma once
 
-#include <boost/asio/buffer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -12,10 +12,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/output_queue.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
 
@@ -23,23 +23,33 @@ namespace badges_health::http {
 
 class request_processor {
  public:
+  /// Output held in memory beyond which no further pipelined request is
+  /// parsed until the connection has written it out. Shared bodies do not
+  /// count; they cost nothing per response.
+  static constexpr std::size_t max_held_output = 64 * 1024;
+
   request_processor(const server_options& options, const error_middleware& middleware,
                     request_metrics* metrics) noexcept
-      : options_(options), middleware_(middleware), metrics_(metrics) {}
+      : options_(&options), middleware_(&middleware), metrics_(metrics) {}
+  request_processor(request_processor&&) noexcept = default;
+  request_processor& operator=(request_processor&&) noexcept = default;
 
   /// Takes received bytes and answers the requests they complete. When
   /// nothing is buffered the bytes are parsed where they lie (the caller's
   /// read buffer); only an incomplete request or requests beyond the
-  /// pipeline bound are copied into the connection's own buffer.
+  /// pipeline bounds are copied into the connection's own buffer.
   void receive(std::string_view bytes, bool draining);
 
   /// Parses and answers the buffered requests. Stops when a request is
-  /// incomplete, `max_pipelined` responses are waiting to be written, or
-  /// the connection must close. `draining` answers with Connection: close.
+  /// incomplete, `max_pipelined` responses or `max_held_output` bytes are
+  /// waiting to be written, or the connection must close. `draining`
+  /// answers with Connection: close.
   void process(bool draining);
 
-  /// Wire bytes waiting to be written; cleared by written().
-  const std::string& output() const noexcept { return out_; }
+  /// Wire bytes waiting to be written; the writer consumes from it.
+  output_queue& output() noexcept { return out_; }
+  const output_queue& output() const noexcept { return out_; }
+  /// The whole output has been written: the next batch may be parsed.
   void written() noexcept {
     out_.clear();
     queued_ = 0;
@@ -55,14 +65,14 @@ class request_processor {
   /// already be sending its next request, and closing on unread bytes
   /// would reset the connection under the response.
   bool clean_close() const noexcept {
-    return closing_ && client_asked_close_ && !unread_after_close_ && in_.size() == 0 && !parser_;
+    return closing_ && client_asked_close_ && !unread_after_close_ && in_.size() == 0;
   }
   /// No request in progress and nothing buffered: waiting for a new request.
-  bool idle() const noexcept { return !parser_ && in_.size() == 0; }
+  bool idle() const noexcept { return in_.size() == 0; }
   /// No response has been produced yet on this connection.
   bool first_request() const noexcept { return first_request_; }
-  /// Counts requests whose first bytes have been parsed, to restart the
-  /// per-request read budget when a new one begins.
+  /// Counts requests whose first bytes have been seen, so that the session
+  /// restarts the per-request read budget when a new one begins.
   std::uint64_t requests_started() const noexcept { return started_; }
 
  private:
@@ -75,27 +85,25 @@ class request_processor {
     int minor;
   };
   static std::optional<line_version> request_line_version(std::string_view request) noexcept;
-  /// Parses a request whose line says HTTP/1.x (x > 1) as HTTP/1.1.
-  std::size_t parse_as_http11(std::string_view request, line_version version,
-                              boost::beast::error_code& ec);
   std::size_t parse(std::string_view data, bool draining);
-  void new_parser();
   void keep(std::string_view rest);
-  void answer_current(bool draining);
-  void reject(const http_error& e);
+  void answer(parser_type& parser, bool draining);
+  void reject(const http_error& e, const parser_type* parser);
   /// `data` is what the parser was given from the failing request on.
-  void reject_parse_error(boost::beast::error_code ec, std::string_view data);
+  void reject_parse_error(boost::beast::error_code ec, const parser_type& parser,
+                          std::string_view data);
   /// Counts the answer in the metrics and the access log.
-  void record(std::optional<std::size_t> route, unsigned status, std::chrono::nanoseconds took);
+  void record(std::optional<std::size_t> route, unsigned status, std::chrono::nanoseconds took,
+              const parser_type* parser);
 
-  const server_options& options_;
-  const error_middleware& middleware_;
+  const server_options* options_;
+  const error_middleware* middleware_;
   request_metrics* metrics_;
   boost::beast::flat_buffer in_;
-  std::string out_;
-  std::optional<parser_type> parser_;
+  output_queue out_;
   std::size_t queued_ = 0;
   std::uint64_t started_ = 0;
+  bool partial_ = false;  // an incomplete request is buffered in in_
   bool first_request_ = true;
   bool closing_ = false;
   bool client_asked_close_ = false;

@@ -5,16 +5,15 @@
 // method is 405, an unknown query parameter is 400. A plain `OPTIONS /` or
 // `OPTIONS *` is also a server probe (HAProxy's bare `option httpchk`) and
 // answers 503 while the service is unavailable. Client errors are returned
-// as values; only a handler's fault is thrown.
+// as values; a handler's fault is thrown, to the middleware.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <cstddef>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "badges_health/http/http_error.hpp"
@@ -24,24 +23,11 @@
 namespace badges_health::http {
 
 /// What a handler returns: its response, or a client error for the mapper.
-using handler_result = std::variant<response, http_error>;
+using handler_result = boost::system::result<response, http_error>;
 
 /// A handler answers one request. It returns client errors; what it throws
 /// is an internal error (500).
 using handler = std::function<handler_result(const request_view&)>;
-
-/// A handler threw: a fault, not a client error. Carried out of the router
-/// so that the route it matched is still known when it is mapped to 500.
-struct handler_fault {
-  std::exception_ptr error;
-};
-
-/// The outcome of routing one request.
-struct routed {
-  /// Index of the matched route in router::routes(); empty when none did.
-  std::optional<std::size_t> route;
-  std::variant<response, http_error, handler_fault> outcome;
-};
 
 class router {
  public:
@@ -66,10 +52,11 @@ class router {
   /// thread-safe.
   void set_unavailable(unavailable_probe probe) { unavailable_ = std::move(probe); }
 
-  /// Routes a request. The response to HEAD is the GET response; the
-  /// writer drops the body. What a handler throws comes back as a
-  /// handler_fault.
-  routed dispatch(const request_view& req) const;
+  /// Routes a request. `matched` is set to the index (in routes()) of the
+  /// route whose path matched before its handler runs, so that a fault is
+  /// still counted on it. The response to HEAD is the GET response; the
+  /// writer drops the body. What a handler throws propagates.
+  handler_result dispatch(const request_view& req, std::optional<std::size_t>& matched) const;
 
   const std::vector<route>& routes() const noexcept { return routes_; }
   /// Registered paths, in registration order.
@@ -80,7 +67,7 @@ class router {
 
  private:
   std::optional<std::size_t> find(std::string_view path) const noexcept;
-  std::variant<response, http_error> answer_options(const request_view& req) const;
+  handler_result answer_options(const request_view& req) const;
 
   std::vector<route> routes_;
   unavailable_probe unavailable_;

@@ -5,13 +5,13 @@
 // server (http) and a gRPC dependency check (health), so it lives in util.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 namespace badges_health::util::grpc {
 
@@ -51,7 +51,7 @@ inline constexpr std::size_t max_request_bytes = 5 + 8 + 1024;
 /// The service name in a request body: exactly one uncompressed
 /// length-prefixed HealthCheckRequest. Unknown fields are skipped, as
 /// protobuf parsers do; an empty message names the service "".
-std::variant<std::string, call_error> decode_check_request(std::string_view body);
+boost::system::result<std::string, call_error> decode_check_request(std::string_view body);
 
 /// One length-prefixed HealthCheckResponse carrying `s`.
 std::string encode_check_response(serving_status s);

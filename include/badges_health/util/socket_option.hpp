@@ -1,5 +1,5 @@
-// An on/off socket option that Asio does not name (SO_REUSEPORT,
-// TCP_QUICKACK), in the shape of Asio's SettableSocketOption, for
+// Socket options that Asio does not name (SO_REUSEPORT, TCP_QUICKACK,
+// TCP_DEFER_ACCEPT), in the shape of Asio's SettableSocketOption, for
 // `socket.set_option(...)`.
 #pragma once
 
@@ -7,10 +7,11 @@
 
 namespace badges_health::util {
 
+/// An option whose value is an int.
 template <int Level, int Name>
-class boolean_socket_option {
+class integer_socket_option {
  public:
-  explicit boolean_socket_option(bool on) noexcept : value_(on ? 1 : 0) {}
+  explicit integer_socket_option(int value) noexcept : value_(value) {}
   template <class Protocol>
   int level(const Protocol&) const noexcept {
     return Level;
@@ -30,6 +31,14 @@ class boolean_socket_option {
 
  private:
   int value_;
+};
+
+/// An on/off option.
+template <int Level, int Name>
+class boolean_socket_option : public integer_socket_option<Level, Name> {
+ public:
+  explicit boolean_socket_option(bool on) noexcept
+      : integer_socket_option<Level, Name>(on ? 1 : 0) {}
 };
 
 }  // namespace badges_health::util

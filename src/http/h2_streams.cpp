@@ -1,0 +1,299 @@
+// The three kinds of HTTP/2 stream, and what they share.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/beast/http/verb.hpp>
+#include <charconv>
+#include <cstring>
+#include <vector>
+
+#include "badges_health/http/response_fields.hpp"
+#include "badges_health/util/timestamp.hpp"
+#include "h2_connection.hpp"
+#include "h2_stream.hpp"
+
+namespace badges_health::http {
+
+namespace bhttp = boost::beast::http;
+namespace grpc = util::grpc;
+
+namespace {
+
+nghttp2_nv make_nv(std::string_view name, std::string_view value) noexcept {
+  // nghttp2_submit_* copy names and values: no flags, no lifetime concerns.
+  return nghttp2_nv{const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(name.data())),
+                    const_cast<std::uint8_t*>(reinterpret_cast<const std::uint8_t*>(value.data())),
+                    name.size(), value.size(), NGHTTP2_NV_FLAG_NONE};
+}
+
+}  // namespace
+
+// ---- what every stream asks of its connection
+
+h2_stream::h2_stream(h2_connection& conn, std::int32_t id, clock::time_point started,
+                     h2_request request)
+    : started_(started), request_(std::move(request)), conn_(conn), id_(id) {}
+
+void h2_stream::submit(std::span<const nghttp2_nv> headers, bool with_body) {
+  answered_ = true;
+  answered_at_ = now();
+  nghttp2_data_provider provider{};
+  provider.read_callback = &h2_connection::read_body;
+  nghttp2_submit_response(conn_.session_, id_, headers.data(), headers.size(),
+                          with_body ? &provider : nullptr);
+  if (conn_.draining_) conn_.go_away();
+}
+
+void h2_stream::submit_trailers(std::span<const nghttp2_nv> trailers) {
+  nghttp2_submit_trailer(conn_.session_, id_, trailers.data(), trailers.size());
+}
+
+void h2_stream::resume() {
+  if (!deferred_) return;
+  deferred_ = false;
+  nghttp2_session_resume_data(conn_.session_, id_);
+}
+
+void h2_stream::hold(std::size_t bytes) noexcept { conn_.bodies_held_ += bytes; }
+void h2_stream::release(std::size_t bytes) noexcept {
+  conn_.bodies_held_ -= std::min(bytes, conn_.bodies_held_);
+}
+
+void h2_stream::record(unsigned status, std::optional<std::size_t> route,
+                       std::chrono::nanoseconds took, std::optional<int> grpc_status) {
+  static_cast<void>(grpc_status);
+  record_answer(conn_.metrics_, conn_.options_.access_log,
+                http::answered{route, bhttp::string_to_verb(request_.method), request_.method,
+                               request_.path, protocol::http2, status, took});
+}
+
+const server_options& h2_stream::options() const noexcept { return conn_.options_; }
+const error_middleware& h2_stream::middleware() const noexcept { return conn_.middleware_; }
+const grpc_health_source* h2_stream::grpc() const noexcept { return conn_.grpc_; }
+h2_stream::clock::time_point h2_stream::now() const noexcept { return conn_.now_(); }
+
+h2_stream::clock::time_point h2_stream::deadline() const noexcept {
+  // A request not complete within the request timeout; an answer not sent
+  // within the write timeout (a client that never opens its window).
+  return answered_ ? answered_at_ + options().write_timeout : started_ + options().request_timeout;
+}
+
+bool h2_stream::expire(clock::time_point now) { return deadline() <= now; }
+
+// ---- a request answered through the middleware
+
+void h2_http_stream::on_data(std::string_view) {
+  if (answered_) return;
+  // This service takes no request bodies: answered now, and the rest of
+  // the body is dropped (the stream is reset once the answer is out).
+  has_body_ = true;
+  early_ = true;
+  answer();
+}
+
+void h2_http_stream::answer() {
+  if (request_.too_large) return answer_error(http_error::header_too_large());
+  if (has_body_) return answer_error(http_error::body_not_allowed());
+  if (request_.path.size() > options().max_target_bytes) {
+    return answer_error(http_error::target_too_long());
+  }
+  const auto method = bhttp::string_to_verb(request_.method);
+  const auto started = now();
+  http::answer a = middleware().handle(method, request_.method, request_.path, protocol::http2,
+                                       &request_.fields);
+  respond(std::move(a.res), a.route, now() - started);
+}
+
+void h2_http_stream::answer_error(const http_error& e) {
+  respond(error_middleware::to_response(e), std::nullopt, std::chrono::nanoseconds{0});
+}
+
+void h2_http_stream::respond(response res, std::optional<std::size_t> route,
+                             std::chrono::nanoseconds took) {
+  res_ = std::move(res);
+  const auto code = static_cast<unsigned>(res_.status);
+  char status[4];
+  std::to_chars(status, status + sizeof status, code);
+  char length[24];
+  const auto length_end = std::to_chars(length, length + sizeof length, res_.payload().size()).ptr;
+  const auto date = util::http_date(std::chrono::system_clock::now());
+  // The names of the response's own headers, lowercased (RFC 9113 section
+  // 8.2.1); the common ones come lowercase from the field list.
+  std::vector<std::string> lowered;
+  lowered.reserve(res_.headers.size());
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(8 + res_.headers.size());
+  nva.push_back(make_nv(":status", std::string_view(status, 3)));
+  for_each_field(res_, date,
+                 std::string_view(length, static_cast<std::size_t>(length_end - length)),
+                 [&](const field_view& f) {
+                   std::string_view name = f.lower_name;
+                   if (name.empty()) {
+                     std::string& low = lowered.emplace_back(f.name);
+                     std::transform(low.begin(), low.end(), low.begin(), [](char c) {
+                       return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+                     });
+                     name = low;
+                   }
+                   nva.push_back(make_nv(name, f.value));
+                 });
+  const bool head = bhttp::string_to_verb(request_.method) == bhttp::verb::head;
+  const bool body = !head && status_has_content(code) && !res_.payload().empty();
+  if (body && !res_.shared_body) hold(res_.body.size());
+  if (!body) {
+    res_.body.clear();
+    res_.shared_body = shared_bytes{};
+  }
+  submit(nva, body);
+  record(code, route, took);
+}
+
+ssize_t h2_http_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) {
+  const std::string_view payload = res_.payload();
+  const std::size_t n = std::min(length, payload.size() - sent_);
+  std::memcpy(buf, payload.data() + sent_, n);
+  sent_ += n;
+  if (!res_.shared_body) release(n);
+  if (sent_ == payload.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(n);
+}
+
+void h2_http_stream::sent() {
+  // Nothing more to read from it; an owned body's memory goes now.
+  if (!res_.shared_body) release(res_.body.size() - std::min(sent_, res_.body.size()));
+  res_ = response{};
+}
+
+// ---- gRPC: what Check and Watch share
+
+void h2_grpc_stream::on_data(std::string_view bytes) {
+  if (answered_) return;
+  if (body_.size() + bytes.size() > grpc::max_request_bytes) {
+    early_ = true;
+    return finish(grpc::status_code::resource_exhausted, "request message too large");
+  }
+  body_.append(bytes);
+}
+
+void h2_grpc_stream::start_response() {
+  if (started_response_) return;
+  started_response_ = true;
+  const std::array<nghttp2_nv, 2> headers{make_nv(":status", "200"),
+                                          make_nv("content-type", "application/grpc")};
+  submit(headers, true);
+  // gRPC status codes travel in trailers; the HTTP status is always 200.
+  record(200, std::nullopt, now() - started_);
+}
+
+void h2_grpc_stream::finish(grpc::status_code code, std::string message) {
+  status_ = code;
+  status_message_ = std::move(message);
+  if (!started_response_) {
+    out_.clear();
+    out_pos_ = 0;
+    return start_response();
+  }
+  resume();
+}
+
+bool h2_grpc_stream::read_request(std::string& service,
+                                  std::optional<std::chrono::nanoseconds>& timeout) {
+  if (!request_.grpc_timeout.empty()) {
+    timeout = grpc::parse_timeout(request_.grpc_timeout);
+    if (!timeout) {
+      finish(grpc::status_code::internal, "malformed grpc-timeout");
+      return false;
+    }
+  }
+  auto decoded = grpc::decode_check_request(body_);
+  if (!decoded) {
+    finish(decoded.error().code, decoded.error().message);
+    return false;
+  }
+  service = std::move(*decoded);
+  if (timeout && timeout->count() == 0) {
+    finish(grpc::status_code::deadline_exceeded, "deadline exceeded");
+    return false;
+  }
+  return true;
+}
+
+ssize_t h2_grpc_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) {
+  const std::size_t n = std::min(length, out_.size() - out_pos_);
+  std::memcpy(buf, out_.data() + out_pos_, n);
+  out_pos_ += n;
+  if (out_pos_ < out_.size()) return static_cast<ssize_t>(n);
+  out_.clear();
+  out_pos_ = 0;
+  if (!status_) {
+    // A Watch has sent all it has: wait for the next change.
+    if (n != 0) return static_cast<ssize_t>(n);
+    deferred_ = true;
+    return NGHTTP2_ERR_DEFERRED;
+  }
+  *flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+  const std::string_view code = grpc::to_text(*status_);
+  std::vector<nghttp2_nv> trailers{make_nv("grpc-status", code)};
+  if (!status_message_.empty()) trailers.push_back(make_nv("grpc-message", status_message_));
+  submit_trailers(trailers);
+  return static_cast<ssize_t>(n);
+}
+
+// ---- Check
+
+void h2_grpc_unary_stream::answer() {
+  if (request_.method != "POST" || request_.path != grpc::check_path || grpc() == nullptr) {
+    return finish(grpc::status_code::unimplemented, "unknown method " + request_.path);
+  }
+  std::string service;
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (!read_request(service, timeout)) return;
+  const auto status = grpc()->status(service);
+  if (!status) return finish(grpc::status_code::not_found, "unknown service");
+  if (*status == serving_status::not_serving && options().grpc_unavailable_when_not_serving) {
+    return finish(grpc::status_code::unavailable, "NOT_SERVING");
+  }
+  out_ = grpc::encode_check_response(*status);
+  status_ = grpc::status_code::ok;
+  start_response();
+}
+
+// ---- Watch
+
+void h2_grpc_watch_stream::answer() {
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (!read_request(service_, timeout)) return;
+  if (timeout) {
+    watch_deadline_ = started_ + std::chrono::duration_cast<clock::duration>(*timeout);
+  }
+  last_sent_ = grpc()->status(service_).value_or(serving_status::service_unknown);
+  out_ = grpc::encode_check_response(*last_sent_);
+  start_response();
+}
+
+void h2_grpc_watch_stream::health_changed() {
+  if (!started_response_ || finished()) return;
+  const auto now_status = grpc()->status(service_).value_or(serving_status::service_unknown);
+  if (last_sent_ == now_status) return;
+  last_sent_ = now_status;
+  out_.append(grpc::encode_check_response(now_status));
+  resume();
+}
+
+h2_stream::clock::time_point h2_grpc_watch_stream::deadline() const noexcept {
+  if (!answered_ || finished()) return h2_stream::deadline();
+  return watch_deadline_;
+}
+
+bool h2_grpc_watch_stream::expire(clock::time_point now) {
+  if (!answered_ || finished()) return h2_stream::expire(now);
+  if (watch_deadline_ <= now) finish(grpc::status_code::deadline_exceeded, "deadline exceeded");
+  return false;
+}
+
+void h2_grpc_watch_stream::shutdown() {
+  if (started_response_ && !finished()) finish(grpc::status_code::ok, {});
+}
+
+}  // namespace badges_health::http

@@ -1,0 +1,87 @@
+// An HTTP/1.1 connection on an Asio socket, after the detect step: wait
+// until the socket is readable, read into the worker's buffer, hand the
+// bytes to the socket-free request_processor, write its answers, repeat.
+// Reading and writing alternate, so a client that does not read its
+// responses stops being read from, and what it can make the connection
+// hold is one batch (request_processor's bounds). Every phase has a
+// deadline, enforced by the worker's sweep.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "badges_health/http/request_processor.hpp"
+#include "connection.hpp"
+
+namespace badges_health::http {
+
+class http1_session final : public connection, public std::enable_shared_from_this<http1_session> {
+ public:
+  /// Takes over a connection whose first bytes `processor` has received
+  /// (it may already hold answers). `request_deadline` is the first
+  /// request's budget, counted from accept.
+  http1_session(boost::asio::ip::tcp::socket socket, connection_slot slot, connection_context& ctx,
+                request_processor processor, clock::time_point request_deadline);
+  ~http1_session() override;
+  http1_session(const http1_session&) = delete;
+  http1_session& operator=(const http1_session&) = delete;
+
+  /// Writes what the processor holds, or reads on. `more_to_read`: the
+  /// first read filled the buffer, so more bytes may be waiting.
+  void start(bool more_to_read);
+  /// The server stopped accepting: an idle connection is closed gracefully
+  /// now; one with a request in progress answers it with
+  /// `Connection: close`.
+  void shutdown() override;
+
+  clock::time_point deadline() const noexcept override { return deadline_; }
+  /// The deadline passed: close quietly.
+  void expire() override;
+
+ private:
+  enum class phase { reading, writing, yielding, closed };
+
+  void do_read();
+  void on_readable(boost::system::error_code ec);
+  /// One read into the worker's buffer; false when the connection closed
+  /// or nothing was there (then it waits).
+  bool read_now();
+  /// Writes what the processor answered and moves on: the next batch of
+  /// pipelined answers, closing, or the next read.
+  void serve();
+  /// Writes as much of the output as the socket takes; false when the rest
+  /// waits for the socket (or the connection closed).
+  bool write_now();
+  void on_writable(boost::system::error_code ec);
+  /// After a complete write: false when the connection is closing instead
+  /// of going on.
+  bool next_batch();
+  /// Lets other connections run before writing more of this one's answers.
+  void yield();
+  /// Closing: at once when the client asked for it, otherwise lingering.
+  void finish();
+  /// Hands the socket to a lingering close.
+  void linger();
+  void close();
+
+  void set_deadline(clock::time_point at);
+  bool draining() const noexcept { return shutting_down_ || ctx_.is_draining(); }
+
+  boost::asio::ip::tcp::socket socket_;
+  connection_slot slot_;
+  connection_context& ctx_;
+  request_processor processor_;
+  clock::time_point deadline_;
+  clock::time_point request_deadline_;
+  phase phase_ = phase::reading;
+  bool shutting_down_ = false;
+  // Shut down while a read wait was pending: linger once it is cancelled.
+  bool linger_when_cancelled_ = false;
+  // The last read filled the buffer: more may be waiting, read again
+  // before waiting.
+  bool more_to_read_ = false;
+  bool no_delay_ = false;
+};
+
+}  // namespace badges_health::http
