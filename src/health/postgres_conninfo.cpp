@@ -3,6 +3,8 @@
 // key=value pairs with quoting) and errs on the side of hiding more.
 #include "badges_health/health/postgres_conninfo.hpp"
 
+#include "libpq_loader.hpp"
+
 #include <libpq-fe.h>
 
 #include <algorithm>
@@ -151,6 +153,8 @@ std::string redact_passwords(std::string_view text, std::string_view conninfo) {
 }
 
 std::string conninfo_error(const std::string& conninfo) {
+  // A postgres check is configured: this is where libpq is first needed.
+  if (auto loaded = load_libpq(); !loaded) return loaded.error();
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
   if (options != nullptr) {

@@ -18,6 +18,7 @@ using asio::ip::tcp;
 namespace {
 
 constexpr std::chrono::milliseconds min_backoff{10};
+constexpr int send_buffer_bytes = 64 * 1024;
 constexpr std::chrono::milliseconds max_backoff{1000};
 
 // Errors that concern only the connection being accepted (it died between
@@ -61,6 +62,12 @@ boost::system::error_code accepted_fd::assign_to(tcp::socket& socket,
   // The descriptor is non-blocking already (accept4), but Asio must be
   // told, or its synchronous reads would wait in poll() on EAGAIN.
   socket.non_blocking(true, ec);
+  if (ec) return ec;
+  // A fixed send buffer instead of the kernel's autotuning (which grows it
+  // to 4 MiB on loopback): a client that does not read then holds at most
+  // this much kernel memory, and writing into its socket takes the worker
+  // this long, not seconds. Probes' answers are a few hundred bytes.
+  socket.set_option(boost::asio::socket_base::send_buffer_size(send_buffer_bytes), ec);
   return ec;
 }
 

@@ -34,7 +34,7 @@ class accepted_fd {
     return fd;
   }
   /// Moves the descriptor into an Asio socket (which registers it with the
-  /// reactor) and tells Asio it is non-blocking.
+  /// reactor), tells Asio it is non-blocking and fixes its send buffer.
   boost::system::error_code assign_to(boost::asio::ip::tcp::socket& socket,
                                       const boost::asio::ip::tcp& protocol) noexcept;
 

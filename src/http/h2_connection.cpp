@@ -33,7 +33,9 @@ constexpr std::size_t field_overhead = 32;
 struct h2_connection::entry {
   std::int32_t id = 0;
   h2_stream::clock::time_point started;
-  h2_request request;
+  // Every header block of the stream, trailers included.
+  std::size_t header_bytes = 0;
+  std::unique_ptr<h2_request> request = std::make_unique<h2_request>();
   std::unique_ptr<h2_stream> stream;
 };
 
@@ -143,15 +145,16 @@ int h2_connection::on_header(nghttp2_session*, const nghttp2_frame* frame, const
   auto& self = *static_cast<h2_connection*>(user);
   entry* e = self.find(frame->hd.stream_id);
   if (e == nullptr) return 0;
-  h2_request& req = e->request;
-  req.header_bytes += namelen + valuelen + field_overhead;
+  e->header_bytes += namelen + valuelen + field_overhead;
   const std::size_t limit = self.options_.max_header_bytes;
-  if (req.header_bytes > limit * header_abandon_factor) {
+  if (e->header_bytes > limit * header_abandon_factor) {
     return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // reset this stream
   }
-  if (req.header_bytes > limit) req.too_large = true;
+  if (!e->request) return 0;  // trailers: nothing in them is read
+  h2_request& req = *e->request;
+  if (e->header_bytes > limit) req.too_large = true;
   // Trailers (a second header block) carry nothing we read.
-  if (req.too_large || e->stream || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+  if (req.too_large || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const auto n = as_view(name, namelen);
   const auto v = as_view(value, valuelen);
   if (n == ":method") {
@@ -176,6 +179,7 @@ int h2_connection::on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t st
   entry* e = self.find(stream_id);
   if (e == nullptr || !e->stream || len == 0) return 0;
   e->stream->on_data(as_view(data, len));
+  if (e->stream->answered()) e->stream->drop_request();
   return 0;
 }
 
@@ -220,7 +224,7 @@ ssize_t h2_connection::read_body(nghttp2_session*, std::int32_t stream_id, std::
 }
 
 void h2_connection::begin_stream(entry& e) {
-  const h2_request& req = e.request;
+  const h2_request& req = *e.request;
   const bool grpc_call = !req.too_large && grpc::is_grpc_content_type(req.content_type);
   if (grpc_call && grpc_ != nullptr && req.method == "POST" && req.path == grpc::watch_path) {
     e.stream = std::make_unique<h2_grpc_watch_stream>(*this, e.id, e.started, std::move(e.request));
@@ -240,13 +244,17 @@ void h2_connection::request_complete(entry& e) {
     return;
   }
   e.stream->answer();
+  e.stream->drop_request();
 }
 
 void h2_connection::answer_deferred() {
   while (!deferred_.empty() && held() < max_held_output) {
     entry* e = find(deferred_.front());
     deferred_.pop_front();
-    if (e != nullptr && e->stream && !e->stream->answered()) e->stream->answer();
+    if (e != nullptr && e->stream && !e->stream->answered()) {
+      e->stream->answer();
+      e->stream->drop_request();
+    }
   }
 }
 

@@ -100,8 +100,10 @@ void h2_session::flush() {
     }
     out_pos_ += sent;
   }
-  // Nothing unsent: the memory of a burst goes back.
-  if (out_.capacity() > max_unsent) std::string().swap(out_);
+  // Nothing unsent: the buffer goes back, so that an idle connection (or
+  // one whose streams wait on a closed window) holds none.
+  std::string().swap(out_);
+  out_pos_ = 0;
   h2_.set_unsent(0);
   if (h2_.finished()) return linger();
   update_deadline();

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,7 +38,6 @@ struct h2_request {
   std::string content_type;
   std::string grpc_timeout;
   boost::beast::http::fields fields;
-  std::size_t header_bytes = 0;
   /// Past --max-header-bytes: answered 431 without looking further.
   bool too_large = false;
 };
@@ -46,7 +46,8 @@ class h2_stream {
  public:
   using clock = std::chrono::steady_clock;
 
-  h2_stream(h2_connection& conn, std::int32_t id, clock::time_point started, h2_request request);
+  h2_stream(h2_connection& conn, std::int32_t id, clock::time_point started,
+            std::unique_ptr<h2_request> request);
   virtual ~h2_stream() = default;
   h2_stream(const h2_stream&) = delete;
   h2_stream& operator=(const h2_stream&) = delete;
@@ -54,6 +55,9 @@ class h2_stream {
   std::int32_t id() const noexcept { return id_; }
   /// Answered (headers submitted); until then the request timeout runs.
   bool answered() const noexcept { return answered_; }
+  /// Once answered, the request is not read again: its memory goes, so a
+  /// stream waiting on a closed window holds only what it still sends.
+  void drop_request() noexcept { request_.reset(); }
 
   /// A DATA chunk of the request arrived.
   virtual void on_data(std::string_view bytes) = 0;
@@ -97,7 +101,7 @@ class h2_stream {
   bool answered_ = false;
   clock::time_point answered_at_;
   clock::time_point started_;
-  h2_request request_;
+  std::unique_ptr<h2_request> request_;
 
  private:
   h2_connection& conn_;
@@ -119,7 +123,9 @@ class h2_http_stream final : public h2_stream {
 
   // This service takes no request bodies.
   bool has_body_ = false;
-  response res_;
+  // The body being sent (the rest of the response went with its headers).
+  std::string body_;
+  shared_bytes shared_body_;
   std::size_t sent_ = 0;  // body bytes taken by the library
 };
 
@@ -142,8 +148,8 @@ class h2_grpc_stream : public h2_stream {
   bool read_request(std::string& service, std::optional<std::chrono::nanoseconds>& timeout);
   bool finished() const noexcept { return status_.has_value(); }
 
-  std::string body_;  // the request message
-  std::string out_;   // messages not yet taken by the library
+  std::string message_;  // the request message
+  std::string out_;      // messages not yet taken by the library
   std::size_t out_pos_ = 0;
   std::optional<util::grpc::status_code> status_;
   std::string status_message_;

@@ -32,7 +32,7 @@ nghttp2_nv make_nv(std::string_view name, std::string_view value) noexcept {
 // ---- what every stream asks of its connection
 
 h2_stream::h2_stream(h2_connection& conn, std::int32_t id, clock::time_point started,
-                     h2_request request)
+                     std::unique_ptr<h2_request> request)
     : started_(started), request_(std::move(request)), conn_(conn), id_(id) {}
 
 void h2_stream::submit(std::span<const nghttp2_nv> headers, bool with_body) {
@@ -64,8 +64,8 @@ void h2_stream::record(unsigned status, std::optional<std::size_t> route,
                        std::chrono::nanoseconds took, std::optional<int> grpc_status) {
   static_cast<void>(grpc_status);
   record_answer(conn_.metrics_, conn_.options_.access_log,
-                http::answered{route, bhttp::string_to_verb(request_.method), request_.method,
-                               request_.path, protocol::http2, status, took});
+                http::answered{route, bhttp::string_to_verb(request_->method), request_->method,
+                               request_->path, protocol::http2, status, took});
 }
 
 const server_options& h2_stream::options() const noexcept { return conn_.options_; }
@@ -93,15 +93,15 @@ void h2_http_stream::on_data(std::string_view) {
 }
 
 void h2_http_stream::answer() {
-  if (request_.too_large) return answer_error(http_error::header_too_large());
+  if (request_->too_large) return answer_error(http_error::header_too_large());
   if (has_body_) return answer_error(http_error::body_not_allowed());
-  if (request_.path.size() > options().max_target_bytes) {
+  if (request_->path.size() > options().max_target_bytes) {
     return answer_error(http_error::target_too_long());
   }
-  const auto method = bhttp::string_to_verb(request_.method);
+  const auto method = bhttp::string_to_verb(request_->method);
   const auto started = now();
-  http::answer a = middleware().handle(method, request_.method, request_.path, protocol::http2,
-                                       &request_.fields);
+  http::answer a = middleware().handle(method, request_->method, request_->path, protocol::http2,
+                                       &request_->fields);
   respond(std::move(a.res), a.route, now() - started);
 }
 
@@ -111,22 +111,20 @@ void h2_http_stream::answer_error(const http_error& e) {
 
 void h2_http_stream::respond(response res, std::optional<std::size_t> route,
                              std::chrono::nanoseconds took) {
-  res_ = std::move(res);
-  const auto code = static_cast<unsigned>(res_.status);
+  const auto code = static_cast<unsigned>(res.status);
   char status[4];
   std::to_chars(status, status + sizeof status, code);
   char length[24];
-  const auto length_end = std::to_chars(length, length + sizeof length, res_.payload().size()).ptr;
+  const auto length_end = std::to_chars(length, length + sizeof length, res.payload().size()).ptr;
   const auto date = util::http_date(std::chrono::system_clock::now());
   // The names of the response's own headers, lowercased (RFC 9113 section
   // 8.2.1); the common ones come lowercase from the field list.
   std::vector<std::string> lowered;
-  lowered.reserve(res_.headers.size());
+  lowered.reserve(res.headers.size());
   std::vector<nghttp2_nv> nva;
-  nva.reserve(8 + res_.headers.size());
+  nva.reserve(8 + res.headers.size());
   nva.push_back(make_nv(":status", std::string_view(status, 3)));
-  for_each_field(res_, date,
-                 std::string_view(length, static_cast<std::size_t>(length_end - length)),
+  for_each_field(res, date, std::string_view(length, static_cast<std::size_t>(length_end - length)),
                  [&](const field_view& f) {
                    std::string_view name = f.lower_name;
                    if (name.empty()) {
@@ -138,42 +136,43 @@ void h2_http_stream::respond(response res, std::optional<std::size_t> route,
                    }
                    nva.push_back(make_nv(name, f.value));
                  });
-  const bool head = bhttp::string_to_verb(request_.method) == bhttp::verb::head;
-  const bool body = !head && status_has_content(code) && !res_.payload().empty();
-  if (body && !res_.shared_body) hold(res_.body.size());
-  if (!body) {
-    res_.body.clear();
-    res_.shared_body = shared_bytes{};
+  const bool head = bhttp::string_to_verb(request_->method) == bhttp::verb::head;
+  const bool body = !head && status_has_content(code) && !res.payload().empty();
+  if (body) {
+    shared_body_ = std::move(res.shared_body);
+    body_ = std::move(res.body);
+    if (!shared_body_) hold(body_.size());
   }
   submit(nva, body);
   record(code, route, took);
 }
 
 ssize_t h2_http_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) {
-  const std::string_view payload = res_.payload();
+  const std::string_view payload = shared_body_ ? shared_body_.view() : std::string_view(body_);
   const std::size_t n = std::min(length, payload.size() - sent_);
   std::memcpy(buf, payload.data() + sent_, n);
   sent_ += n;
-  if (!res_.shared_body) release(n);
+  if (!shared_body_) release(n);
   if (sent_ == payload.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
 }
 
 void h2_http_stream::sent() {
   // Nothing more to read from it; an owned body's memory goes now.
-  if (!res_.shared_body) release(res_.body.size() - std::min(sent_, res_.body.size()));
-  res_ = response{};
+  if (!shared_body_) release(body_.size() - std::min(sent_, body_.size()));
+  std::string().swap(body_);
+  shared_body_ = shared_bytes{};
 }
 
 // ---- gRPC: what Check and Watch share
 
 void h2_grpc_stream::on_data(std::string_view bytes) {
   if (answered_) return;
-  if (body_.size() + bytes.size() > grpc::max_request_bytes) {
+  if (message_.size() + bytes.size() > grpc::max_request_bytes) {
     early_ = true;
     return finish(grpc::status_code::resource_exhausted, "request message too large");
   }
-  body_.append(bytes);
+  message_.append(bytes);
 }
 
 void h2_grpc_stream::start_response() {
@@ -199,14 +198,14 @@ void h2_grpc_stream::finish(grpc::status_code code, std::string message) {
 
 bool h2_grpc_stream::read_request(std::string& service,
                                   std::optional<std::chrono::nanoseconds>& timeout) {
-  if (!request_.grpc_timeout.empty()) {
-    timeout = grpc::parse_timeout(request_.grpc_timeout);
+  if (!request_->grpc_timeout.empty()) {
+    timeout = grpc::parse_timeout(request_->grpc_timeout);
     if (!timeout) {
       finish(grpc::status_code::internal, "malformed grpc-timeout");
       return false;
     }
   }
-  auto decoded = grpc::decode_check_request(body_);
+  auto decoded = grpc::decode_check_request(message_);
   if (!decoded) {
     finish(decoded.error().code, decoded.error().message);
     return false;
@@ -243,8 +242,8 @@ ssize_t h2_grpc_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_
 // ---- Check
 
 void h2_grpc_unary_stream::answer() {
-  if (request_.method != "POST" || request_.path != grpc::check_path || grpc() == nullptr) {
-    return finish(grpc::status_code::unimplemented, "unknown method " + request_.path);
+  if (request_->method != "POST" || request_->path != grpc::check_path || grpc() == nullptr) {
+    return finish(grpc::status_code::unimplemented, "unknown method " + request_->path);
   }
   std::string service;
   std::optional<std::chrono::nanoseconds> timeout;

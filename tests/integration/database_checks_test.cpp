@@ -6,11 +6,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "support/child_process.hpp"
 #include "support/dependency_servers.hpp"
 #include "support/health_service.hpp"
 #include "support/postgres_server.hpp"
@@ -297,6 +301,59 @@ TEST(ChecksFileVariables, UnsetVariableIsAConfigErrorNamingTheFieldAndTheVariabl
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("checks[0].conninfo: environment variable "
                                "BADGES_TEST_UNSET_VARIABLE is not set"));
+}
+
+// libpq and its dependencies are loaded by the first postgres check, not at
+// start: a process without one has none of them mapped, and one whose
+// libpq is missing stops at start-up saying which check needs it.
+
+bool maps_libpq(pid_t pid) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("libpq.so") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(LibpqLoading, ProcessWithoutAPostgresCheckDoesNotLoadLibpq) {
+  server_process server({"--drain-delay", "0"});
+  const auto res = request(server.port(), "GET", "/status");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200);
+  EXPECT_FALSE(maps_libpq(server.pid())) << "libpq mapped with no postgres check configured";
+}
+
+TEST(LibpqLoading, PostgresCheckLoadsLibpq) {
+  temp_dir dir;
+  const std::string config = dir.write(
+      "checks.json",
+      json{{"checks", json::array({postgres_check("db", "postgresql://127.0.0.1:1/x")})}}.dump());
+  server_process server({"--drain-delay", "0", "--config", config});
+  EXPECT_TRUE(maps_libpq(server.pid())) << "the postgres check runs without libpq?";
+}
+
+TEST(LibpqLoading, MissingLibpqStopsStartUpNamingTheCheckAndThePackage) {
+  // libpq replaced, in a mount namespace of the test's own, by a file
+  // that is not a library: as on a machine without the libpq5 package.
+  if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace (CI runs as root)";
+  const auto found =
+      run_program({"sh", "-c", "ldconfig -p | grep -m1 'libpq.so.5 ' | sed 's/.*=> //'"});
+  std::string libpq = found.out;
+  while (!libpq.empty() && (libpq.back() == '\n' || libpq.back() == ' ')) libpq.pop_back();
+  ASSERT_FALSE(libpq.empty()) << "libpq.so.5 not found by ldconfig";
+  temp_dir dir;
+  const std::string config = dir.write(
+      "checks.json",
+      json{{"checks", json::array({postgres_check("db", "postgresql://127.0.0.1:1/x")})}}.dump());
+  const auto run =
+      run_program({"unshare", "--mount", "sh", "-c",
+                   "mount --bind /dev/null \"$0\" && exec \"$1\" --port 0 --config \"$2\"", libpq,
+                   BADGES_HEALTH_BINARY, config});
+  EXPECT_EQ(run.exit_code, 2) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("checks[0].conninfo")) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("libpq.so.5")) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("libpq5")) << run.err;
 }
 
 }  // namespace

@@ -774,6 +774,86 @@ INSTANTIATE_TEST_SUITE_P(, HostileRequests, ::testing::ValuesIn(hostile_requests
                          });
 
 // ---------------------------------------------------------------------------
+// Clients that pipeline requests for the largest document the service has
+// (GET /openapi.json, about 180 KB) and read nothing. The body is one
+// shared copy, and a connection parses no further requests while its
+// output is not draining, so what they make the server hold does not grow
+// with the requests: 20 of them add less than 8 MB of resident memory, and
+// 1,000 keep the whole process under 64 MB. Probes stay fast meanwhile.
+
+struct large_body_case {
+  std::string name;
+  std::size_t connections;
+  /// Bound on the growth of resident memory (KiB), or 0.
+  std::size_t growth_bound_kib;
+  /// Bound on the whole process's resident memory (KiB), or 0.
+  std::size_t total_bound_kib;
+};
+
+void PrintTo(const large_body_case& c, std::ostream* os) { *os << c.name; }
+
+class HostileLargeBodyPipeline : public ::testing::TestWithParam<large_body_case> {
+ protected:
+  // A long write timeout: the attackers stay connected while memory is
+  // sampled (the timeout that cuts them off is tested above).
+  server_process server_{{"--drain-delay", "0", "--threads", "2", "--write-timeout", "30s",
+                          "--request-timeout", "30s", "--idle-timeout", "30s", "--max-connections",
+                          "4000"}};
+};
+
+TEST_P(HostileLargeBodyPipeline, ClientsThatNeverReadHoldNoCopiesOfTheBody) {
+  const large_body_case& c = GetParam();
+  constexpr std::size_t pipelined = 200;
+  std::string burst;
+  for (std::size_t i = 0; i < pipelined; ++i) burst += request_bytes("GET", "/openapi.json");
+
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(probe_status(server_.port()).status, 200u);
+  const std::size_t rss_before = resident_kib(server_.pid());
+  background_prober prober(server_.port(), 20ms);
+  std::vector<plain_connection> attackers;
+  attackers.reserve(c.connections);
+  for (std::size_t i = 0; i < c.connections; ++i) {
+    attackers.emplace_back(server_.port(), /*receive_buffer=*/4096);
+    ASSERT_TRUE(attackers.back().send_all(burst, 5s)) << "attacker " << i;
+  }
+  // The server answers until every attacker's socket is full, then waits;
+  // sample its memory over a second and a half of that.
+  std::size_t rss_peak = rss_before;
+  const auto until = steady::now() + 1500ms;
+  while (steady::now() < until) {
+    rss_peak = std::max(rss_peak, resident_kib(server_.pid()));
+    std::this_thread::sleep_for(50ms);  // sampling interval, not a wait for an event
+  }
+  const auto& probes = prober.finish();
+  std::size_t open = 0;
+  for (auto& a : attackers) open += !a.read_available();
+  report_measure("large-body readers", std::to_string(c.connections) + " connections, " +
+                                           std::to_string(open) + " still open, each sent " +
+                                           std::to_string(pipelined) + " GET /openapi.json");
+  report_measure("large-body RSS (KiB)",
+                 "before " + std::to_string(rss_before) + ", peak " + std::to_string(rss_peak));
+  EXPECT_EQ(open, c.connections) << "the attackers were cut off before the memory was sampled";
+  if (!sanitized_build) {
+    if (c.growth_bound_kib != 0) {
+      EXPECT_LT(rss_peak - rss_before, c.growth_bound_kib) << "the body was copied per request";
+    }
+    if (c.total_bound_kib != 0) {
+      EXPECT_LT(rss_peak, c.total_bound_kib);
+    }
+  }
+  EXPECT_TRUE(probes_all_fast(probes, 20, sanitized_build ? 500ms : 100ms));
+  attackers.clear();
+  EXPECT_EQ(probe_status(server_.port()).status, 200u) << "not serving after the attack";
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, HostileLargeBodyPipeline,
+                         ::testing::Values(large_body_case{"Twenty", 20, 8 * 1024, 0},
+                                           large_body_case{"Thousand", 1000, 0, 64 * 1024}),
+                         [](const ::testing::TestParamInfo<large_body_case>& param) {
+                           return param.param.name;
+                         });
+
+// ---------------------------------------------------------------------------
 // A million pipelined probes on keep-alive connections: nothing per request
 // may stay allocated.
 

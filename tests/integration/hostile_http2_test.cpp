@@ -674,6 +674,116 @@ TEST_F(Http2ClosedWindow, ClientThatNeverOpensItsWindowIsClosedAtTheWriteTimeout
 }
 
 // ---------------------------------------------------------------------------
+// Connections whose window is closed, each opening 50 streams for the
+// largest document the service has (GET /openapi.json, about 180 KB). The
+// headers are answered and the bodies wait for a window that never opens;
+// each body is one shared copy, so 20 such connections add less than 8 MB
+// of resident memory, and 1,000 keep the whole process under 64 MB. Probes
+// over both protocols stay fast meanwhile.
+
+struct closed_window_case {
+  std::string name;
+  std::size_t connections;
+  /// Bound on the growth of resident memory (KiB), or 0.
+  std::size_t growth_bound_kib;
+  /// Bound on the whole process's resident memory (KiB), or 0.
+  std::size_t total_bound_kib;
+};
+
+void PrintTo(const closed_window_case& c, std::ostream* os) { *os << c.name; }
+
+class Http2ClosedWindowLargeBody : public ::testing::TestWithParam<closed_window_case> {
+ protected:
+  // A long write timeout keeps the attackers connected while memory is
+  // sampled (the cut-off itself is the test above).
+  server_process server_{server_flags(
+      {"--write-timeout", "30s", "--request-timeout", "30s", "--max-connections", "4000"})};
+};
+
+TEST_P(Http2ClosedWindowLargeBody, StreamsWaitingOnAClosedWindowHoldNoCopiesOfTheBody) {
+  const closed_window_case& c = GetParam();
+  constexpr std::size_t streams = 50;
+  const std::size_t rss_before = resident_kib(server_.pid());
+  std::atomic<bool> stop{false};
+  std::vector<probe_result> probes;
+  std::thread prober([&] {
+    for (std::size_t i = 0; !stop.load(); ++i) {
+      probes.push_back(probe(server_.port(), i % 2 == 0 ? probe_kind::http1 : probe_kind::http2));
+      std::this_thread::sleep_for(20ms);  // pacing, not waiting for an event
+    }
+  });
+  std::vector<std::unique_ptr<h2::client>> clients;
+  for (std::size_t i = 0; i < c.connections; ++i) {
+    clients.push_back(
+        settled_client(server_.port(), {.settings = {{h2::setting::initial_window_size, 0}}}));
+    for (std::size_t s = 0; s < streams; ++s) clients.back()->get("/openapi.json");
+  }
+  std::size_t answered = 0;
+  std::size_t with_data = 0;
+  for (auto& cl : clients) {
+    cl->wait(
+        [&] {
+          std::size_t headers = 0;
+          for (const auto& [id, st] : cl->streams()) headers += st.status() != 0;
+          return headers == streams;
+        },
+        5s);
+    for (const auto& [id, st] : cl->streams()) {
+      answered += st.status() == 200;
+      with_data += !st.body.empty();
+    }
+  }
+  std::size_t rss_peak = std::max(rss_before, resident_kib(server_.pid()));
+  const auto until = steady::now() + 1s;
+  while (steady::now() < until) {
+    rss_peak = std::max(rss_peak, resident_kib(server_.pid()));
+    std::this_thread::sleep_for(50ms);  // sampling interval, not a wait for an event
+  }
+  stop = true;
+  prober.join();
+  std::size_t open = 0;
+  for (auto& cl : clients) {
+    cl->pump();
+    open += !cl->closed();
+  }
+  steady::duration slowest{0};
+  std::size_t probes_ok = 0;
+  for (const auto& p : probes) {
+    slowest = std::max(slowest, p.took);
+    probes_ok += p.status == 200 && p.took < probe_bound;
+  }
+  report_measure("closed windows", std::to_string(c.connections) + " connections (" +
+                                       std::to_string(open) + " still open), " +
+                                       std::to_string(answered) + " streams answered 200");
+  report_measure("closed-window RSS (KiB)",
+                 "before " + std::to_string(rss_before) + ", peak " + std::to_string(rss_peak));
+  report_measure("probes", std::to_string(probes.size()) + ", slowest " +
+                               std::to_string(millis(slowest)) + " ms");
+  EXPECT_EQ(answered, c.connections * streams) << "not every stream got its headers";
+  EXPECT_EQ(with_data, 0u) << "DATA sent into a closed window";
+  EXPECT_EQ(open, c.connections) << "the attackers were cut off before the memory was sampled";
+  if (!sanitized_build) {
+    if (c.growth_bound_kib != 0) {
+      EXPECT_LT(rss_peak - rss_before, c.growth_bound_kib) << "the body was copied per stream";
+    }
+    if (c.total_bound_kib != 0) {
+      EXPECT_LT(rss_peak, c.total_bound_kib);
+    }
+  }
+  EXPECT_GE(probes.size(), 10u);
+  EXPECT_EQ(probes_ok, probes.size()) << "a probe failed or took " << millis(slowest) << " ms";
+  clients.clear();
+  EXPECT_EQ(probe(server_.port(), probe_kind::http2).status, 200u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Http2ClosedWindowLargeBody,
+                         ::testing::Values(closed_window_case{"Twenty", 20, 8 * 1024, 0},
+                                           closed_window_case{"Thousand", 1000, 0, 64 * 1024}),
+                         [](const ::testing::TestParamInfo<closed_window_case>& param) {
+                           return param.param.name;
+                         });
+
+// ---------------------------------------------------------------------------
 // The preface followed by something that is not a valid HTTP/2 connection:
 // a GOAWAY naming the error (or just a close), at once, and no answer.
 
