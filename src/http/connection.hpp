@@ -134,6 +134,8 @@ class connection_context {
     }
   }
   std::size_t connection_count() const noexcept { return connections_.size(); }
+  /// When the sweep wakes next (max: it does not; an idle worker).
+  clock::time_point next_wake() const noexcept { return armed_; }
 
   /// Stopping: once no connection is left, `then` runs and the sweep no
   /// longer waits, so the worker's io_context runs out of work.
