@@ -19,6 +19,7 @@
 #include "badges_health/app/checks_file.hpp"
 #include "badges_health/app/grpc_health_service.hpp"
 #include "badges_health/app/handlers.hpp"
+#include "badges_health/app/logging.hpp"
 #include "badges_health/health/check_scheduler.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/health/health_snapshot.hpp"
@@ -230,7 +231,9 @@ int application::run() {
   const http::error_middleware middleware(router);
   // gRPC Watch streams hear of every change the model publishes.
   const grpc_health_service grpc(model);
-  http::server server(cfg_.server, middleware, metrics, &grpc);
+  http::server server(
+      cfg_.server, middleware, metrics, &grpc,
+      cfg_.server.access_log ? make_access_log(cfg_.format) : http::access_log_sink{});
   model.on_change([&server] { server.health_changed(); });
 
   // Signals, drain timers and the checks run here, on the main thread,

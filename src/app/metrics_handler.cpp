@@ -38,6 +38,57 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
+// The gRPC health service's calls: their own series, since every call is
+// an HTTP 200 whatever its gRPC status.
+void grpc_metrics(std::string& out, const http::metrics_registry& registry) {
+  using http::request_metrics;
+  const auto totals = registry.grpc_totals();
+  header(out, "badges_health_grpc_requests_total", "counter",
+         "gRPC health calls ended, by method and grpc-status.");
+  for (std::size_t m = 0; m < request_metrics::grpc_methods.size(); ++m) {
+    for (std::size_t s = 0; s < request_metrics::grpc_statuses.size(); ++s) {
+      const auto n = totals.calls[m * request_metrics::grpc_statuses.size() + s];
+      if (n == 0) continue;
+      out.append("badges_health_grpc_requests_total{method=\"")
+          .append(request_metrics::grpc_methods[m])
+          .append("\",grpc_status=\"")
+          .append(util::grpc::to_text(request_metrics::grpc_statuses[s]))
+          .append("\"} ")
+          .append(std::to_string(n))
+          .append("\n");
+    }
+  }
+  header(out, "badges_health_grpc_request_duration_seconds", "histogram",
+         "gRPC health calls, from the request's first frame to the status that ends the call "
+         "(a Watch: its whole life), by method.");
+  for (std::size_t m = 0; m < request_metrics::grpc_methods.size(); ++m) {
+    std::uint64_t cumulative = 0;
+    const std::string method(request_metrics::grpc_methods[m]);
+    for (std::size_t b = 0; b <= request_metrics::buckets.size(); ++b) {
+      cumulative += totals.bucket_counts[m][b];
+      const std::string le =
+          b < request_metrics::buckets.size() ? number(request_metrics::buckets[b]) : "+Inf";
+      out.append("badges_health_grpc_request_duration_seconds_bucket{method=\"")
+          .append(method)
+          .append("\",le=\"")
+          .append(le)
+          .append("\"} ")
+          .append(std::to_string(cumulative))
+          .append("\n");
+    }
+    out.append("badges_health_grpc_request_duration_seconds_sum{method=\"")
+        .append(method)
+        .append("\"} ")
+        .append(number(static_cast<double>(totals.sum_ns[m]) / 1e9))
+        .append("\n");
+    out.append("badges_health_grpc_request_duration_seconds_count{method=\"")
+        .append(method)
+        .append("\"} ")
+        .append(std::to_string(cumulative))
+        .append("\n");
+  }
+}
+
 void http_metrics(std::string& out, const http::metrics_registry& registry) {
   using http::request_metrics;
   const auto totals = registry.totals();
@@ -61,7 +112,7 @@ void http_metrics(std::string& out, const http::metrics_registry& registry) {
             .append("\",method=\"")
             .append(request_metrics::methods[m])
             .append("\",code=\"")
-            .append(code == 0 ? std::string("other") : std::to_string(code))
+            .append(std::to_string(code))
             .append("\"} ")
             .append(std::to_string(n))
             .append("\n");
@@ -70,7 +121,8 @@ void http_metrics(std::string& out, const http::metrics_registry& registry) {
   }
 
   header(out, "badges_health_http_request_duration_seconds", "histogram",
-         "Time from a parsed request to its serialised response, by route.");
+         "Time from a parsed request to its serialised response, by route; requests refused "
+         "before they were handled (malformed, over a limit) have no sample.");
   for (std::size_t r = 0; r < totals.size(); ++r) {
     std::uint64_t cumulative = 0;
     const std::string route = route_label(r);
@@ -97,6 +149,8 @@ void http_metrics(std::string& out, const http::metrics_registry& registry) {
         .append(std::to_string(cumulative))
         .append("\n");
   }
+
+  grpc_metrics(out, registry);
 
   header(out, "badges_health_open_connections", "gauge", "Client connections open now.");
   out.append("badges_health_open_connections ")

@@ -94,8 +94,11 @@ void accept_loop::do_wait() {
 void accept_loop::on_ready(boost::system::error_code ec) {
   if (stopped_) return;
   if (ec) return back_off(ec);
+  // The client's address comes with the call, for the access log.
+  tcp::endpoint peer;
+  socklen_t length = static_cast<socklen_t>(peer.capacity());
   const int fd =
-      ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      ::accept4(acceptor_.native_handle(), peer.data(), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
     if (concerns_one_connection(err)) {
@@ -105,7 +108,8 @@ void accept_loop::on_ready(boost::system::error_code ec) {
     return back_off(boost::system::error_code(err, boost::system::system_category()));
   }
   backoff_ = std::chrono::milliseconds{0};
-  on_accept_(accepted_fd(fd));
+  peer.resize(length);
+  on_accept_(accepted_fd(fd, peer));
   do_wait();
 }
 

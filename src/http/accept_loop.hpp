@@ -21,13 +21,15 @@ namespace badges_health::http {
 /// A descriptor just accepted: owned, closed unless released.
 class accepted_fd {
  public:
-  explicit accepted_fd(int fd) noexcept : fd_(fd) {}
-  accepted_fd(accepted_fd&& o) noexcept : fd_(o.release()) {}
+  accepted_fd(int fd, boost::asio::ip::tcp::endpoint peer) noexcept : fd_(fd), peer_(peer) {}
+  accepted_fd(accepted_fd&& o) noexcept : fd_(o.release()), peer_(o.peer_) {}
   accepted_fd& operator=(accepted_fd&&) = delete;
   accepted_fd(const accepted_fd&) = delete;
   ~accepted_fd();
 
   int get() const noexcept { return fd_; }
+  /// The client's address and port, as accept4 gave them.
+  const boost::asio::ip::tcp::endpoint& peer() const noexcept { return peer_; }
   int release() noexcept {
     const int fd = fd_;
     fd_ = -1;
@@ -40,6 +42,7 @@ class accepted_fd {
 
  private:
   int fd_;
+  boost::asio::ip::tcp::endpoint peer_;
 };
 
 class accept_loop : public std::enable_shared_from_this<accept_loop> {

@@ -1,19 +1,17 @@
-#include "access_log.hpp"
-
-#include <spdlog/spdlog.h>
+// Metrics first (always), the access log after (when on).
+#include "badges_health/http/access_log.hpp"
 
 namespace badges_health::http {
 
-void record_answer(request_metrics* metrics, bool access_log, const answered& a) {
-  if (metrics != nullptr) metrics->record(a.route, a.method, a.status, a.took);
-  if (!access_log) return;
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(a.took).count();
-  if (a.method_text.empty()) {
-    spdlog::info("access - - - {} {}us", a.status, micros);
-  } else {
-    spdlog::info("access {} {} {} {} {}us", a.method_text, a.target, to_string(a.protocol),
-                 a.status, micros);
-  }
+void record_answer(const answer_recorder& to, const answered& a) {
+  if (to.metrics != nullptr) to.metrics->record(a.route, a.method, a.entry.status, a.handled_in);
+  if (to.log != nullptr && *to.log) (*to.log)(a.entry);
+}
+
+void record_grpc_call(const answer_recorder& to, std::size_t method, util::grpc::status_code status,
+                      const access_entry& entry) {
+  if (to.metrics != nullptr) to.metrics->record_grpc(method, status, entry.duration);
+  if (to.log != nullptr && *to.log) (*to.log)(entry);
 }
 
 }  // namespace badges_health::http

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "badges_health/http/access_log.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
@@ -103,6 +104,10 @@ class connection_context {
   const grpc_health_source* grpc;
   /// The agent port's line; empty when there is no agent port.
   agent_line_source agent_line;
+  /// The access log; null when it is off.
+  const access_log_sink* access_log = nullptr;
+
+  answer_recorder recorder() noexcept { return {&metrics, access_log}; }
 
   clock::time_point now() const noexcept { return now_(); }
   now_function clock_source() const noexcept { return now_; }

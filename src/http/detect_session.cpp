@@ -68,31 +68,33 @@ bool send_now(int fd, output_queue& out) {
 
 // The sessions take a socket with no operation pending.
 void start_http1(tcp::socket socket, connection_slot slot, connection_context& ctx,
-                 request_processor processor, connection::clock::time_point request_deadline,
-                 bool more_to_read) {
-  std::make_shared<http1_session>(std::move(socket), std::move(slot), ctx, std::move(processor),
-                                  request_deadline)
+                 const tcp::endpoint& client, request_processor processor,
+                 connection::clock::time_point request_deadline, bool more_to_read) {
+  std::make_shared<http1_session>(std::move(socket), std::move(slot), ctx, client,
+                                  std::move(processor), request_deadline)
       ->start(more_to_read);
 }
 
 void start_http2(tcp::socket socket, connection_slot slot, connection_context& ctx,
-                 connection::clock::time_point request_deadline, std::string_view after_preface) {
-  std::make_shared<h2_session>(std::move(socket), std::move(slot), ctx, request_deadline)
+                 const tcp::endpoint& client, connection::clock::time_point request_deadline,
+                 std::string_view after_preface) {
+  std::make_shared<h2_session>(std::move(socket), std::move(slot), ctx, client, request_deadline)
       ->start(after_preface);
 }
 
 // Decided from `seen` (everything read so far): on to the session.
 void dispatch(tcp::socket socket, connection_slot slot, connection_context& ctx,
-              connection::clock::time_point request_deadline, std::string_view seen,
-              bool more_to_read) {
+              const tcp::endpoint& client, connection::clock::time_point request_deadline,
+              std::string_view seen, bool more_to_read) {
   if (detect(seen) == detected::http2) {
-    return start_http2(std::move(socket), std::move(slot), ctx, request_deadline,
+    return start_http2(std::move(socket), std::move(slot), ctx, client, request_deadline,
                        seen.substr(h2_preface.size()));
   }
-  request_processor processor(ctx.options, ctx.middleware, &ctx.metrics);
+  request_processor processor(ctx.options, ctx.middleware, ctx.recorder());
+  processor.set_client(&client);
   processor.receive(seen, ctx.is_draining());
-  start_http1(std::move(socket), std::move(slot), ctx, std::move(processor), request_deadline,
-              more_to_read);
+  start_http1(std::move(socket), std::move(slot), ctx, client, std::move(processor),
+              request_deadline, more_to_read);
 }
 
 }  // namespace
@@ -113,7 +115,8 @@ void serve_accepted(accepted_fd fd, const tcp& protocol, connection_context& ctx
 
   tcp::socket socket(ctx.io_context());
   if (!seen.empty() && detect(seen) == detected::http1) {
-    request_processor processor(ctx.options, ctx.middleware, &ctx.metrics);
+    request_processor processor(ctx.options, ctx.middleware, ctx.recorder());
+    processor.set_client(&fd.peer());
     processor.receive(seen, ctx.is_draining());
     // A prober's request on a connection of its own: answered and closed
     // here, on the descriptor, when the whole answer goes out at once.
@@ -121,24 +124,28 @@ void serve_accepted(accepted_fd fd, const tcp& protocol, connection_context& ctx
       if (!send_now(fd.get(), processor.output())) return;
       if (processor.output().empty()) return;  // closed by `fd`
     }
+    const tcp::endpoint client = fd.peer();
     if (fd.assign_to(socket, protocol)) return;
-    return start_http1(std::move(socket), std::move(slot), ctx, std::move(processor),
+    return start_http1(std::move(socket), std::move(slot), ctx, client, std::move(processor),
                        request_deadline, more_to_read);
   }
+  const tcp::endpoint client = fd.peer();
   if (fd.assign_to(socket, protocol)) return;
   if (seen.empty() || detect(seen) == detected::undecided) {
-    return std::make_shared<detect_session>(std::move(socket), std::move(slot), ctx,
+    return std::make_shared<detect_session>(std::move(socket), std::move(slot), ctx, client,
                                             request_deadline, std::string(seen))
         ->start();
   }
-  dispatch(std::move(socket), std::move(slot), ctx, request_deadline, seen, more_to_read);
+  dispatch(std::move(socket), std::move(slot), ctx, client, request_deadline, seen, more_to_read);
 }
 
 detect_session::detect_session(tcp::socket socket, connection_slot slot, connection_context& ctx,
-                               clock::time_point request_deadline, std::string seen)
+                               const tcp::endpoint& client, clock::time_point request_deadline,
+                               std::string seen)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       ctx_(ctx),
+      client_(client),
       deadline_(request_deadline),
       seen_(std::move(seen)) {
   ctx_.track(*this);
@@ -167,7 +174,8 @@ void detect_session::on_readable(boost::system::error_code ec) {
   if (detect(seen_) == detected::undecided) return start();
   closed_ = true;
   const auto request_deadline = std::exchange(deadline_, clock::time_point::max());
-  dispatch(std::move(socket_), std::move(slot_), ctx_, request_deadline, seen_, n == buffer.size());
+  dispatch(std::move(socket_), std::move(slot_), ctx_, client_, request_deadline, seen_,
+           n == buffer.size());
 }
 
 void detect_session::close() {

@@ -36,7 +36,8 @@ class detect_session final : public connection,
                              public std::enable_shared_from_this<detect_session> {
  public:
   detect_session(boost::asio::ip::tcp::socket socket, connection_slot slot, connection_context& ctx,
-                 clock::time_point request_deadline, std::string seen);
+                 const boost::asio::ip::tcp::endpoint& client, clock::time_point request_deadline,
+                 std::string seen);
   ~detect_session() override;
   detect_session(const detect_session&) = delete;
   detect_session& operator=(const detect_session&) = delete;
@@ -56,6 +57,7 @@ class detect_session final : public connection,
   boost::asio::ip::tcp::socket socket_;
   connection_slot slot_;
   connection_context& ctx_;
+  boost::asio::ip::tcp::endpoint client_;
   clock::time_point deadline_;
   std::string seen_;
   bool closed_ = false;

@@ -48,19 +48,19 @@ answer error_middleware::handle(boost::beast::http::verb method, std::string_vie
   std::optional<std::size_t> route;
   try {
     auto req = request_view::parse(method, method_text, target, protocol, fields);
-    if (!req) return {to_response(req.error()), route};
+    if (!req) return {to_response(req.error()), route, req.error().code()};
     try {
       auto out = router_.dispatch(*req, route);
       if (out) return {std::move(*out), route};
-      return {to_response(out.error()), route};
+      return {to_response(out.error()), route, out.error().code()};
     } catch (...) {
       log_fault(std::current_exception(), method_text, target);
-      return {internal_error(), route};
+      return {internal_error(), route, errors::internal_error.code};
     }
   } catch (...) {
     // Building the request view, the client error or the log line itself
     // failed (allocation).
-    return {internal_error(), route};
+    return {internal_error(), route, errors::internal_error.code};
   }
 }
 

@@ -40,9 +40,14 @@ struct h2_connection::entry {
 };
 
 h2_connection::h2_connection(const server_options& options, const error_middleware& middleware,
-                             request_metrics* metrics, const grpc_health_source* grpc,
-                             now_function now)
-    : options_(options), middleware_(middleware), metrics_(metrics), grpc_(grpc), now_(now) {
+                             answer_recorder recorder, const grpc_health_source* grpc,
+                             now_function now, const boost::asio::ip::tcp::endpoint* client)
+    : options_(options),
+      middleware_(middleware),
+      recorder_(recorder),
+      client_(client),
+      grpc_(grpc),
+      now_(now) {
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_option* opt = nullptr;
   if (nghttp2_session_callbacks_new(&cbs) != 0 || nghttp2_option_new(&opt) != 0) {

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "badges_health/http/access_log.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
@@ -40,8 +41,10 @@ class h2_connection {
   static constexpr std::size_t max_held_output = 64 * 1024;
 
   /// `grpc` may be null: gRPC calls are then UNIMPLEMENTED.
+  /// `client` (the peer's address, for the access log) may be null.
   h2_connection(const server_options& options, const error_middleware& middleware,
-                request_metrics* metrics, const grpc_health_source* grpc, now_function now);
+                answer_recorder recorder, const grpc_health_source* grpc, now_function now,
+                const boost::asio::ip::tcp::endpoint* client = nullptr);
   ~h2_connection();
   h2_connection(const h2_connection&) = delete;
   h2_connection& operator=(const h2_connection&) = delete;
@@ -116,7 +119,8 @@ class h2_connection {
 
   const server_options& options_;
   const error_middleware& middleware_;
-  request_metrics* metrics_;
+  answer_recorder recorder_;
+  const boost::asio::ip::tcp::endpoint* client_;
   const grpc_health_source* grpc_;
   now_function now_;
   nghttp2_session* session_ = nullptr;

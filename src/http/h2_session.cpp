@@ -13,11 +13,12 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 h2_session::h2_session(tcp::socket socket, connection_slot slot, connection_context& ctx,
-                       clock::time_point request_deadline)
+                       const tcp::endpoint& client, clock::time_point request_deadline)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       ctx_(ctx),
-      h2_(ctx.options, ctx.middleware, &ctx.metrics, ctx.grpc, ctx.clock_source()),
+      client_(client),
+      h2_(ctx.options, ctx.middleware, ctx.recorder(), ctx.grpc, ctx.clock_source(), &client_),
       deadline_(request_deadline),
       first_deadline_(request_deadline),
       idle_since_(ctx.now()) {

@@ -25,7 +25,7 @@ class h2_session final : public connection, public std::enable_shared_from_this<
   /// Takes over a connection whose preface has been read. `request_deadline`
   /// is the budget the connection had for its first request.
   h2_session(boost::asio::ip::tcp::socket socket, connection_slot slot, connection_context& ctx,
-             clock::time_point request_deadline);
+             const boost::asio::ip::tcp::endpoint& client, clock::time_point request_deadline);
   ~h2_session() override;
   h2_session(const h2_session&) = delete;
   h2_session& operator=(const h2_session&) = delete;
@@ -58,6 +58,8 @@ class h2_session final : public connection, public std::enable_shared_from_this<
   boost::asio::ip::tcp::socket socket_;
   connection_slot slot_;
   connection_context& ctx_;
+  // The client's address, for the access log.
+  boost::asio::ip::tcp::endpoint client_;
   h2_connection h2_;
   std::string out_;
   std::size_t out_pos_ = 0;

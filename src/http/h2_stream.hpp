@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-#include "access_log.hpp"
+#include "badges_health/http/access_log.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/response.hpp"
 #include "badges_health/util/grpc_wire.hpp"
@@ -57,7 +57,9 @@ class h2_stream {
   bool answered() const noexcept { return answered_; }
   /// Once answered, the request is not read again: its memory goes, so a
   /// stream waiting on a closed window holds only what it still sends.
-  void drop_request() noexcept { request_.reset(); }
+  void drop_request() noexcept {
+    if (!keep_request_) request_.reset();
+  }
 
   /// A DATA chunk of the request arrived.
   virtual void on_data(std::string_view bytes) = 0;
@@ -89,14 +91,21 @@ class h2_stream {
   /// output held.
   void hold(std::size_t bytes) noexcept;
   void release(std::size_t bytes) noexcept;
-  void record(unsigned status, std::optional<std::size_t> route, std::chrono::nanoseconds took,
-              std::optional<int> grpc_status = std::nullopt);
+  /// An HTTP answer: metrics by route and the access log.
+  void record_http(unsigned status, std::optional<std::size_t> route,
+                   std::optional<std::chrono::nanoseconds> handled_in, std::size_t body_bytes,
+                   std::string_view error_code);
+  /// A gRPC call ended with `status`: the gRPC series and the access log.
+  void record_grpc(util::grpc::status_code status);
 
   const server_options& options() const noexcept;
   const error_middleware& middleware() const noexcept;
   const grpc_health_source* grpc() const noexcept;
   clock::time_point now() const noexcept;
   bool deferred_ = false;  // read() returned NGHTTP2_ERR_DEFERRED
+  // A stream that logs after its answer (a Watch, when it ends) keeps
+  // its request until then.
+  bool keep_request_ = false;
   bool early_ = false;
   bool answered_ = false;
   clock::time_point answered_at_;
@@ -118,7 +127,8 @@ class h2_http_stream final : public h2_stream {
   void sent() override;
 
  private:
-  void respond(response res, std::optional<std::size_t> route, std::chrono::nanoseconds took);
+  void respond(response res, std::optional<std::size_t> route,
+               std::optional<std::chrono::nanoseconds> handled_in, std::string_view error_code);
   void answer_error(const http_error& e);
 
   // This service takes no request bodies.

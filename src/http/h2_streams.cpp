@@ -60,12 +60,62 @@ void h2_stream::release(std::size_t bytes) noexcept {
   conn_.bodies_held_ -= std::min(bytes, conn_.bodies_held_);
 }
 
-void h2_stream::record(unsigned status, std::optional<std::size_t> route,
-                       std::chrono::nanoseconds took, std::optional<int> grpc_status) {
-  static_cast<void>(grpc_status);
-  record_answer(conn_.metrics_, conn_.options_.access_log,
-                http::answered{route, bhttp::string_to_verb(request_->method), request_->method,
-                               request_->path, protocol::http2, status, took});
+namespace {
+
+// The access log's view of a stream's request.
+access_entry entry_of(const h2_request* request, const boost::asio::ip::tcp::endpoint* client,
+                      std::chrono::nanoseconds duration) {
+  access_entry e;
+  e.time = std::chrono::system_clock::now();
+  e.client = client;
+  e.duration = duration;
+  if (request != nullptr) {
+    e.method = request->method;
+    e.target = request->path;
+    if (const auto ua = request->fields.find(bhttp::field::user_agent);
+        ua != request->fields.end()) {
+      e.user_agent = ua->value();
+    }
+  }
+  return e;
+}
+
+// The gRPC series' method label.
+std::size_t grpc_method_index(std::string_view path) {
+  if (path == grpc::check_path) return 0;
+  if (path == grpc::watch_path) return 1;
+  return 2;
+}
+
+}  // namespace
+
+void h2_stream::record_http(unsigned status, std::optional<std::size_t> route,
+                            std::optional<std::chrono::nanoseconds> handled_in,
+                            std::size_t body_bytes, std::string_view error_code) {
+  http::answered a;
+  a.route = route;
+  a.handled_in = handled_in;
+  a.entry.status = status;
+  if (request_) a.method = bhttp::string_to_verb(request_->method);
+  if (conn_.recorder_.log != nullptr) {
+    a.entry = entry_of(request_.get(), conn_.client_, now() - started_);
+    a.entry.protocol = to_string(protocol::http2);
+    a.entry.status = status;
+    a.entry.body_bytes = body_bytes;
+    a.entry.error_code = error_code;
+  }
+  record_answer(conn_.recorder_, a);
+}
+
+void h2_stream::record_grpc(grpc::status_code status) {
+  access_entry e;
+  const bool logging = conn_.recorder_.log != nullptr;
+  if (logging) e = entry_of(request_.get(), conn_.client_, now() - started_);
+  e.duration = now() - started_;
+  e.protocol = "gRPC";
+  e.status = 200;
+  e.grpc_status = static_cast<int>(status);
+  record_grpc_call(conn_.recorder_, request_ ? grpc_method_index(request_->path) : 2, status, e);
 }
 
 const server_options& h2_stream::options() const noexcept { return conn_.options_; }
@@ -102,15 +152,16 @@ void h2_http_stream::answer() {
   const auto started = now();
   http::answer a = middleware().handle(method, request_->method, request_->path, protocol::http2,
                                        &request_->fields);
-  respond(std::move(a.res), a.route, now() - started);
+  respond(std::move(a.res), a.route, now() - started, a.error_code);
 }
 
 void h2_http_stream::answer_error(const http_error& e) {
-  respond(error_middleware::to_response(e), std::nullopt, std::chrono::nanoseconds{0});
+  respond(error_middleware::to_response(e), std::nullopt, std::nullopt, e.code());
 }
 
 void h2_http_stream::respond(response res, std::optional<std::size_t> route,
-                             std::chrono::nanoseconds took) {
+                             std::optional<std::chrono::nanoseconds> handled_in,
+                             std::string_view error_code) {
   const auto code = static_cast<unsigned>(res.status);
   char status[4];
   std::to_chars(status, status + sizeof status, code);
@@ -138,13 +189,14 @@ void h2_http_stream::respond(response res, std::optional<std::size_t> route,
                  });
   const bool head = bhttp::string_to_verb(request_->method) == bhttp::verb::head;
   const bool body = !head && status_has_content(code) && !res.payload().empty();
+  const std::size_t body_bytes = body ? res.payload().size() : 0;
   if (body) {
     shared_body_ = std::move(res.shared_body);
     body_ = std::move(res.body);
     if (!shared_body_) hold(body_.size());
   }
   submit(nva, body);
-  record(code, route, took);
+  record_http(code, route, handled_in, body_bytes, error_code);
 }
 
 ssize_t h2_http_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) {
@@ -181,8 +233,9 @@ void h2_grpc_stream::start_response() {
   const std::array<nghttp2_nv, 2> headers{make_nv(":status", "200"),
                                           make_nv("content-type", "application/grpc")};
   submit(headers, true);
-  // gRPC status codes travel in trailers; the HTTP status is always 200.
-  record(200, std::nullopt, now() - started_);
+  // A call that ends as it starts (Check, or an error) is counted now; a
+  // Watch when it ends.
+  if (status_) record_grpc(*status_);
 }
 
 void h2_grpc_stream::finish(grpc::status_code code, std::string message) {
@@ -193,6 +246,7 @@ void h2_grpc_stream::finish(grpc::status_code code, std::string message) {
     out_pos_ = 0;
     return start_response();
   }
+  record_grpc(code);
   resume();
 }
 
@@ -261,6 +315,7 @@ void h2_grpc_unary_stream::answer() {
 // ---- Watch
 
 void h2_grpc_watch_stream::answer() {
+  keep_request_ = true;  // for the access log, when the call ends
   std::optional<std::chrono::nanoseconds> timeout;
   if (!read_request(service_, timeout)) return;
   if (timeout) {

@@ -26,13 +26,16 @@ constexpr int max_batches_per_turn = 4;
 }  // namespace
 
 http1_session::http1_session(tcp::socket socket, connection_slot slot, connection_context& ctx,
-                             request_processor processor, clock::time_point request_deadline)
+                             const tcp::endpoint& client, request_processor processor,
+                             clock::time_point request_deadline)
     : socket_(std::move(socket)),
       slot_(std::move(slot)),
       ctx_(ctx),
+      client_(client),
       processor_(std::move(processor)),
       deadline_(request_deadline),
       request_deadline_(request_deadline) {
+  processor_.set_client(&client_);
   ctx_.track(*this);
 }
 

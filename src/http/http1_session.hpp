@@ -22,7 +22,8 @@ class http1_session final : public connection, public std::enable_shared_from_th
   /// (it may already hold answers). `request_deadline` is the first
   /// request's budget, counted from accept.
   http1_session(boost::asio::ip::tcp::socket socket, connection_slot slot, connection_context& ctx,
-                request_processor processor, clock::time_point request_deadline);
+                const boost::asio::ip::tcp::endpoint& client, request_processor processor,
+                clock::time_point request_deadline);
   ~http1_session() override;
   http1_session(const http1_session&) = delete;
   http1_session& operator=(const http1_session&) = delete;
@@ -71,6 +72,8 @@ class http1_session final : public connection, public std::enable_shared_from_th
   boost::asio::ip::tcp::socket socket_;
   connection_slot slot_;
   connection_context& ctx_;
+  // The client's address, for the access log.
+  boost::asio::ip::tcp::endpoint client_;
   request_processor processor_;
   clock::time_point deadline_;
   clock::time_point request_deadline_;

@@ -1,6 +1,8 @@
 // Per-worker request counters, summed on scrape.
 #include "badges_health/http/request_metrics.hpp"
 
+#include <algorithm>
+
 namespace badges_health::http {
 
 namespace {
@@ -25,10 +27,23 @@ std::size_t method_index(boost::beast::http::verb v) noexcept {
 }
 
 std::size_t code_index(unsigned status) noexcept {
-  for (std::size_t i = 0; i + 1 < request_metrics::codes.size(); ++i) {
+  for (std::size_t i = 0; i < request_metrics::codes.size(); ++i) {
     if (request_metrics::codes[i] == status) return i;
   }
-  return request_metrics::codes.size() - 1;
+  // Not reached: codes lists every status the server sends. Counted as
+  // the internal error it would be.
+  return code_index(500);
+}
+
+std::size_t bucket_of(std::chrono::nanoseconds took) noexcept {
+  const double seconds = static_cast<double>(took.count()) / 1e9;
+  std::size_t b = 0;
+  while (b < request_metrics::buckets.size() && seconds > request_metrics::buckets[b]) ++b;
+  return b;
+}
+
+std::uint64_t nanos(std::chrono::nanoseconds took) noexcept {
+  return static_cast<std::uint64_t>(took.count() < 0 ? 0 : took.count());
 }
 
 }  // namespace
@@ -39,22 +54,52 @@ struct request_metrics::route_cells {
   std::atomic<std::uint64_t> sum_ns{0};
 };
 
+struct request_metrics::grpc_cells {
+  std::array<std::atomic<std::uint64_t>, grpc_methods.size() * grpc_statuses.size()> calls{};
+  std::array<std::array<std::atomic<std::uint64_t>, buckets.size() + 1>, grpc_methods.size()>
+      bucket_counts{};
+  std::array<std::atomic<std::uint64_t>, grpc_methods.size()> sum_ns{};
+};
+
 request_metrics::request_metrics(std::size_t routes)
-    : routes_(routes + 1), cells_(std::make_unique<route_cells[]>(routes + 1)) {}
+    : routes_(routes + 1),
+      cells_(std::make_unique<route_cells[]>(routes + 1)),
+      grpc_(std::make_unique<grpc_cells>()) {}
 
 request_metrics::~request_metrics() = default;
 
 void request_metrics::record(std::optional<std::size_t> matched, boost::beast::http::verb method,
-                             unsigned status, std::chrono::nanoseconds took) noexcept {
+                             unsigned status,
+                             std::optional<std::chrono::nanoseconds> took) noexcept {
   // Requests that matched no route share the last slot ("other").
   const std::size_t route = matched && *matched < routes_ - 1 ? *matched : routes_ - 1;
   auto& c = cells_[route];
   bump(c.requests[method_index(method) * codes.size() + code_index(status)]);
-  const double seconds = static_cast<double>(took.count()) / 1e9;
-  std::size_t b = 0;
-  while (b < buckets.size() && seconds > buckets[b]) ++b;
-  bump(c.bucket_counts[b]);
-  bump(c.sum_ns, static_cast<std::uint64_t>(took.count() < 0 ? 0 : took.count()));
+  if (!took) return;
+  bump(c.bucket_counts[bucket_of(*took)]);
+  bump(c.sum_ns, nanos(*took));
+}
+
+void request_metrics::record_grpc(std::size_t method, util::grpc::status_code status,
+                                  std::chrono::nanoseconds took) noexcept {
+  const std::size_t m = std::min(method, grpc_methods.size() - 1);
+  std::size_t s = 0;
+  while (s + 1 < grpc_statuses.size() && grpc_statuses[s] != status) ++s;
+  bump(grpc_->calls[m * grpc_statuses.size() + s]);
+  bump(grpc_->bucket_counts[m][bucket_of(took)]);
+  bump(grpc_->sum_ns[m], nanos(took));
+}
+
+void request_metrics::add_grpc_to(grpc_totals& into) const {
+  for (std::size_t i = 0; i < into.calls.size(); ++i) {
+    into.calls[i] += grpc_->calls[i].load(std::memory_order_relaxed);
+  }
+  for (std::size_t m = 0; m < grpc_methods.size(); ++m) {
+    for (std::size_t b = 0; b < into.bucket_counts[m].size(); ++b) {
+      into.bucket_counts[m][b] += grpc_->bucket_counts[m][b].load(std::memory_order_relaxed);
+    }
+    into.sum_ns[m] += grpc_->sum_ns[m].load(std::memory_order_relaxed);
+  }
 }
 
 void request_metrics::add_to(std::vector<route_totals>& into) const {
@@ -93,6 +138,12 @@ void metrics_registry::set_routes(std::vector<std::string> route_labels) {
 std::vector<request_metrics::route_totals> metrics_registry::totals() const {
   std::vector<request_metrics::route_totals> out(labels_.size() + 1);
   for (const auto& w : workers_) w->add_to(out);
+  return out;
+}
+
+request_metrics::grpc_totals metrics_registry::grpc_totals() const {
+  request_metrics::grpc_totals out;
+  for (const auto& w : workers_) w->add_grpc_to(out);
   return out;
 }
 

@@ -9,8 +9,9 @@
 #include <optional>
 #include <string>
 
-#include "access_log.hpp"
+#include "badges_health/http/access_log.hpp"
 #include "badges_health/http/http_error.hpp"
+#include "badges_health/http/response_fields.hpp"
 #include "badges_health/http/response_writer.hpp"
 
 namespace badges_health::http {
@@ -18,7 +19,9 @@ namespace badges_health::http {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-void request_processor::receive(std::string_view bytes, bool draining) {
+void request_processor::receive(std::string_view bytes, bool draining,
+                                std::chrono::steady_clock::time_point received_at) {
+  received_at_ = received_at;
   if (in_.size() != 0) {
     keep(bytes);
     return process(draining);
@@ -86,7 +89,10 @@ std::size_t request_processor::parse(std::string_view data, bool draining) {
   std::size_t pos = 0;
   while (!closing_ && queued_ < options_->max_pipelined && out_.held() < max_held_output &&
          pos < data.size()) {
-    if (!partial_) ++started_;
+    if (!partial_) {
+      ++started_;
+      request_began_ = received_at_;
+    }
     // A fresh parser per request, limits set before it sees a byte. It
     // consumes nothing of a header until it has all of it, so an
     // incomplete request stays in the buffer and is parsed again, whole,
@@ -185,11 +191,12 @@ void request_processor::answer(parser_type& parser, bool draining) {
   const bool client_keep_alive = req.keep_alive();
   const bool keep_alive = client_keep_alive && !a.res.close && !draining;
   const auto status = static_cast<unsigned>(a.res.status);
-  write_response(
-      std::move(a.res),
-      write_options{req.method() == bhttp::verb::head, keep_alive, std::min(req.version(), 11u)},
-      out_);
-  record(a.route, status, std::chrono::steady_clock::now() - started, &parser);
+  const bool head = req.method() == bhttp::verb::head;
+  const std::size_t body_bytes = head || !status_has_content(status) ? 0 : a.res.payload().size();
+  write_response(std::move(a.res), write_options{head, keep_alive, std::min(req.version(), 11u)},
+                 out_);
+  record(a.route, status, std::chrono::steady_clock::now() - started, &parser, body_bytes,
+         a.error_code);
   ++queued_;
   first_request_ = false;
   if (!keep_alive) {
@@ -199,18 +206,35 @@ void request_processor::answer(parser_type& parser, bool draining) {
 }
 
 void request_processor::record(std::optional<std::size_t> route, unsigned status,
-                               std::chrono::nanoseconds took, const parser_type* parser) {
-  answered a{route, bhttp::verb::unknown, {}, {}, protocol::http1_1, status, took};
+                               std::optional<std::chrono::nanoseconds> handled_in,
+                               const parser_type* parser, std::size_t body_bytes,
+                               std::string_view error_code) {
+  answered a;
+  a.route = route;
+  a.handled_in = handled_in;
+  a.entry.status = status;
   // A request refused before its start line was parsed has no method,
   // target or version yet.
-  if (parser != nullptr && !parser->get().method_string().empty()) {
-    const auto& req = parser->get();
-    a.method = req.method();
-    a.method_text = req.method_string();
-    a.target = req.target();
-    a.protocol = req.version() == 10 ? protocol::http1_0 : protocol::http1_1;
+  const bool has_line = parser != nullptr && !parser->get().method_string().empty();
+  if (has_line) a.method = parser->get().method();
+  if (recorder_.log != nullptr) {
+    a.entry.time = std::chrono::system_clock::now();
+    a.entry.client = client_;
+    a.entry.protocol = to_string(protocol::http1_1);
+    if (has_line) {
+      const auto& req = parser->get();
+      a.entry.method = req.method_string();
+      a.entry.target = req.target();
+      a.entry.protocol = to_string(req.version() == 10 ? protocol::http1_0 : protocol::http1_1);
+      if (const auto ua = req.find(bhttp::field::user_agent); ua != req.end()) {
+        a.entry.user_agent = ua->value();
+      }
+    }
+    a.entry.body_bytes = body_bytes;
+    a.entry.duration = std::chrono::steady_clock::now() - request_began_;
+    a.entry.error_code = error_code;
   }
-  record_answer(metrics_, options_->access_log, a);
+  record_answer(recorder_, a);
 }
 
 void request_processor::reject(const http_error& e, const parser_type* parser) {
@@ -219,8 +243,10 @@ void request_processor::reject(const http_error& e, const parser_type* parser) {
   const auto status = static_cast<unsigned>(res.status);
   const auto method = parser != nullptr ? parser->get().method() : bhttp::verb::unknown;
   // A HEAD request rejected after its start line still gets no body.
-  write_response(std::move(res), write_options{method == bhttp::verb::head, false, 11}, out_);
-  record(std::nullopt, status, std::chrono::nanoseconds{0}, parser);
+  const bool head = method == bhttp::verb::head;
+  const std::size_t body_bytes = head ? 0 : res.body.size();
+  write_response(std::move(res), write_options{head, false, 11}, out_);
+  record(std::nullopt, status, std::nullopt, parser, body_bytes, e.code());
   ++queued_;
   first_request_ = false;
   partial_ = false;

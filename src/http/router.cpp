@@ -61,8 +61,7 @@ handler_result router::answer_options(const request_view& req) const {
   if (unavailable_ && is_server_probe(req) && unavailable_()) {
     // An error like any other refusal: the JSON error body, and Allow still
     // says what the server answers.
-    return http_error{beast_http::status::service_unavailable,
-                      "SERVICE_UNAVAILABLE",
+    return http_error{errors::service_unavailable,
                       "the service is down or draining",
                       {{"Allow", std::string(allow)}}};
   }

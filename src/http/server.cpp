@@ -49,11 +49,16 @@ struct server::worker {
 };
 
 server::server(server_options options, const error_middleware& middleware,
-               metrics_registry& metrics, const grpc_health_source* grpc, now_function now)
-    : options_(std::move(options)), middleware_(middleware), metrics_(metrics) {
+               metrics_registry& metrics, const grpc_health_source* grpc,
+               access_log_sink access_log, now_function now)
+    : options_(std::move(options)),
+      middleware_(middleware),
+      metrics_(metrics),
+      access_log_(std::move(access_log)) {
   for (unsigned i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<worker>(options_, middleware_, metrics_.open_connections,
                                                 metrics_.worker(i), draining_, grpc, now));
+    if (access_log_) workers_.back()->ctx.access_log = &access_log_;
   }
 }
 

@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t chunk = static_cast<std::size_t>(data[0]) + 1;
   std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);
 
-  http::request_processor processor(svc.options, svc.middleware, &svc.metrics.worker(0));
+  http::request_processor processor(svc.options, svc.middleware, {&svc.metrics.worker(0), nullptr});
   while (!input.empty() && !processor.closing()) {
     const std::string_view piece = input.substr(0, chunk);
     input.remove_prefix(piece.size());

@@ -2,6 +2,7 @@
 // Python's grpc (Debian python3-grpcio) with hand-encoded messages and by
 // curl: service names, unknown names and methods, Watch pushing changes,
 // deadlines, the drain, and the AWS ALB mode.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -10,15 +11,20 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "support/child_process.hpp"
 #include "support/health_service.hpp"
+#include "support/raw_client.hpp"
 #include "support/temp_dir.hpp"
 
 namespace badges_health::test {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -117,6 +123,46 @@ TEST_F(GrpcHealth, OtherMethodsAreUnimplemented) {
   auto svc = start();
   const auto r = run_program(grpc_client_args(svc.port(), {"call", "List"}));
   EXPECT_EQ(json::parse(r.out, nullptr, false)["code"], "UNIMPLEMENTED") << r.out << r.err;
+}
+
+// gRPC calls are counted in their own series (by method and grpc-status,
+// with their durations), not as HTTP 200s on route "other", and each has
+// an access line of its own (protocol gRPC, its grpc-status).
+TEST_F(GrpcHealth, CallsHaveTheirOwnSeriesAndAccessLines) {
+  auto svc = start({"--access-log", "--log-format", "json"});
+  ASSERT_TRUE(svc.wait_for_result("db"));
+  EXPECT_EQ(grpc_check(svc.port(), "")["code"], "OK");
+  EXPECT_EQ(grpc_check(svc.port(), "db")["code"], "OK");
+  EXPECT_EQ(grpc_check(svc.port(), "no-such-check")["code"], "NOT_FOUND");
+  run_program(grpc_client_args(svc.port(), {"call", "List"}));
+  const auto res = request(svc.port(), "GET", "/metrics");
+  ASSERT_TRUE(res);
+  const std::string metrics = res->body();
+  EXPECT_THAT(metrics,
+              HasSubstr("badges_health_grpc_requests_total{method=\"Check\",grpc_status=\"0\"} 2"));
+  EXPECT_THAT(metrics,
+              HasSubstr("badges_health_grpc_requests_total{method=\"Check\",grpc_status=\"5\"} 1"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr("badges_health_grpc_requests_total{method=\"other\",grpc_status=\"12\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("badges_health_grpc_request_duration_seconds_count{method=\"Check\"} 3"));
+  EXPECT_THAT(metrics, Not(HasSubstr("route=\"other\",method=\"other\",code=\"200\"")))
+      << "gRPC calls counted as HTTP answers";
+  // Their access lines, as JSON fields.
+  std::size_t grpc_lines = 0;
+  std::istringstream log(svc.process().log());
+  for (std::string line; std::getline(log, line);) {
+    const json j = json::parse(line, nullptr, false);
+    if (j.is_discarded() || j.value("msg", "") != "access" || j.value("protocol", "") != "gRPC") {
+      continue;
+    }
+    ++grpc_lines;
+    EXPECT_EQ(j["method"], "POST") << line;
+    EXPECT_TRUE(j.contains("grpc_status")) << line;
+    EXPECT_GT(j["duration_us"].get<double>(), 0.0) << line;
+  }
+  EXPECT_EQ(grpc_lines, 4u) << svc.process().log();
 }
 
 // AWS ALB reads only the grpc-status: NOT_SERVING becomes UNAVAILABLE.

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/beast/http/rfc7230.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -158,6 +160,46 @@ TEST(AccessLog, EveryAnswerIsLoggedIncludingThoseRejectedBeforeRouting) {
     ++access_lines;
   }
   EXPECT_EQ(access_lines, sent.size()) << log;
+}
+
+// JSON access lines carry the facts as fields: client address and port,
+// method, target, protocol, status, body bytes, duration from the first
+// byte of the request, user agent, and the error code of a refusal (whose
+// duration is its real one, not 0).
+TEST(AccessLog, JsonLinesCarryFieldsNotASentence) {
+  server_process server({"--drain-delay", "0", "--access-log", "--log-format", "json"});
+  raw_client ok(server.port());
+  ok.send(request_bytes("GET", "/status", "User-Agent: kube-probe/1.30\r\nConnection: close\r\n"));
+  const auto res = ok.read_response();
+  ASSERT_TRUE(res);
+  const unsigned short client_port = ok.socket().local_endpoint().port();
+  raw_client bad(server.port());
+  bad.send("GET /status HTTP/1.1\r\n\r\n");  // no Host: 400
+  ASSERT_TRUE(bad.read_response());
+  ASSERT_TRUE(server.wait_for_log("BAD_REQUEST", 2s)) << server.log();
+
+  std::vector<nlohmann::json> lines;
+  std::istringstream log(server.log());
+  for (std::string line; std::getline(log, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_discarded() && j.value("msg", "") == "access") lines.push_back(j);
+  }
+  ASSERT_EQ(lines.size(), 2u) << server.log();
+  const auto& a = lines[0];
+  EXPECT_EQ(a["client"], "127.0.0.1:" + std::to_string(client_port));
+  EXPECT_EQ(a["method"], "GET");
+  EXPECT_EQ(a["target"], "/status");
+  EXPECT_EQ(a["protocol"], "HTTP/1.1");
+  EXPECT_EQ(a["status"], 200);
+  EXPECT_EQ(a["bytes"], res->body().size());
+  EXPECT_EQ(a["user_agent"], "kube-probe/1.30");
+  EXPECT_GT(a["duration_us"].get<double>(), 0.0);
+  EXPECT_FALSE(a.contains("error_code"));
+  EXPECT_TRUE(a["time"].is_string());
+  const auto& b = lines[1];
+  EXPECT_EQ(b["status"], 400);
+  EXPECT_EQ(b["error_code"], "BAD_REQUEST");
+  EXPECT_GT(b["duration_us"].get<double>(), 0.0) << "a refusal logged with no duration";
 }
 
 }  // namespace

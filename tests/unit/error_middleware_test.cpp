@@ -41,8 +41,7 @@ class error_middleware_test : public ::testing::Test {
       return res;
     });
     r_.add_get("/teapot", [](const request_view&) -> handler_result {
-      return http_error(beast_http::status::service_unavailable, "TEAPOT", "short and stout",
-                        {{"Retry-After", "5"}});
+      return http_error(errors::service_unavailable, "short and stout", {{"Retry-After", "5"}});
     });
     r_.add_get("/std", [](const request_view&) -> response {
       throw std::runtime_error("secret /etc/path");
@@ -81,7 +80,7 @@ TEST_F(error_middleware_test, reports_the_matched_route_index) {
 TEST_F(error_middleware_test, http_error_returned_by_handler_keeps_status_code_and_headers) {
   const response res = handle(verb::get, "GET", "/teapot").res;
   EXPECT_EQ(res.status, beast_http::status::service_unavailable);
-  EXPECT_EQ(res.body, R"({"error":"short and stout","code":"TEAPOT"})");
+  EXPECT_EQ(res.body, R"({"error":"short and stout","code":"SERVICE_UNAVAILABLE"})");
   EXPECT_EQ(header_value(res, "Retry-After"), "5");
   EXPECT_EQ(res.content_type, "application/json");
 }

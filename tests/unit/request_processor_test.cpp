@@ -33,7 +33,7 @@ class RequestProcessorClose : public ::testing::Test {
   server_options options_;
   router router_;
   error_middleware middleware_{router_};
-  request_processor processor_{options_, middleware_, nullptr};
+  request_processor processor_{options_, middleware_, answer_recorder{}};
 };
 
 TEST_F(RequestProcessorClose, ConnectionCloseWithNothingAfterItClosesCleanly) {

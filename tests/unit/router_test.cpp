@@ -65,7 +65,7 @@ class router_test : public ::testing::Test {
   static http_error error_of(const handler_result& outcome) {
     if (!outcome) return outcome.error();
     ADD_FAILURE() << "expected an http_error, got a response";
-    return {beast_http::status::ok, "NONE", "no error returned"};
+    return {errors::internal_error, "no error returned"};
   }
 
   // One dispatch: the route it matched and its outcome.

@@ -16,10 +16,12 @@
 
 namespace badges_health::http {
 
-/// One answered request: the response and the route it matched, if any.
+/// One answered request: the response, the route it matched, if any, and
+/// the error's machine code when it is an error (for the access log).
 struct answer {
   response res;
   std::optional<std::size_t> route;
+  std::string_view error_code = {};
 };
 
 class error_middleware {

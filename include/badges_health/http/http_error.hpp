@@ -5,6 +5,7 @@
 
 #include <ostream>  // Boost 1.81 string_view.hpp needs it before its own use
 
+#include <array>
 #include <boost/assert/source_location.hpp>
 #include <boost/beast/http/status.hpp>
 #include <string>
@@ -19,6 +20,43 @@ namespace beast_http = boost::beast::http;
 /// An extra response header (name, value).
 using header = std::pair<std::string, std::string>;
 
+/// One kind of error the service answers with: its machine code (the
+/// `code` of the JSON body) and its status.
+struct error_kind {
+  std::string_view code;
+  beast_http::status status;
+};
+
+/// Every kind of error, in one table: errors are built from its rows, the
+/// request metrics take their status labels from it, and tests compare it
+/// with the OpenAPI document's list of codes.
+namespace errors {
+using st = beast_http::status;
+inline constexpr error_kind bad_request{"BAD_REQUEST", st::bad_request};
+inline constexpr error_kind unknown_parameter{"UNKNOWN_PARAMETER", st::bad_request};
+inline constexpr error_kind invalid_parameter{"INVALID_PARAMETER", st::bad_request};
+inline constexpr error_kind body_not_allowed{"BODY_NOT_ALLOWED", st::bad_request};
+inline constexpr error_kind unauthorized{"UNAUTHORIZED", st::unauthorized};
+inline constexpr error_kind not_found{"NOT_FOUND", st::not_found};
+inline constexpr error_kind method_not_allowed{"METHOD_NOT_ALLOWED", st::method_not_allowed};
+inline constexpr error_kind target_too_long{"TARGET_TOO_LONG", st::uri_too_long};
+inline constexpr error_kind header_too_large{"HEADER_TOO_LARGE",
+                                             st::request_header_fields_too_large};
+inline constexpr error_kind version_not_supported{"HTTP_VERSION_NOT_SUPPORTED",
+                                                  st::http_version_not_supported};
+inline constexpr error_kind service_unavailable{"SERVICE_UNAVAILABLE", st::service_unavailable};
+inline constexpr error_kind too_many_connections{"TOO_MANY_CONNECTIONS", st::service_unavailable};
+inline constexpr error_kind internal_error{"INTERNAL_ERROR", st::internal_server_error};
+
+inline constexpr std::array all{
+    bad_request,           unknown_parameter,   invalid_parameter,
+    body_not_allowed,      unauthorized,        not_found,
+    method_not_allowed,    target_too_long,     header_too_large,
+    version_not_supported, service_unavailable, too_many_connections,
+    internal_error,
+};
+}  // namespace errors
+
 /// Fallible calls of the http layer return `boost::system::result<T,
 /// http_error>`: a value or the client error, never an exception for a
 /// client's mistake.
@@ -27,14 +65,14 @@ using header = std::pair<std::string, std::string>;
 /// errors are returned, and anything thrown is an internal error (500).
 class http_error {
  public:
-  http_error(beast_http::status status, std::string code, std::string message,
-             std::vector<header> headers = {});
+  http_error(const error_kind& kind, std::string message, std::vector<header> headers = {});
   /// What a default-made result<T, http_error> reads as its error: an
   /// internal error. Nothing answers with it.
-  http_error() : http_error(beast_http::status::internal_server_error, "INTERNAL_ERROR", {}) {}
+  http_error() : http_error(errors::internal_error, {}) {}
 
   beast_http::status status() const noexcept { return status_; }
-  const std::string& code() const noexcept { return code_; }
+  /// The machine code, from the error table (static storage).
+  std::string_view code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }
   const std::vector<header>& headers() const noexcept { return headers_; }
 
@@ -52,7 +90,7 @@ class http_error {
 
  private:
   beast_http::status status_;
-  std::string code_;
+  std::string_view code_;
   std::string message_;
   std::vector<header> headers_;
 };

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string_view>
 
+#include "badges_health/http/access_log.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/output_queue.hpp"
 #include "badges_health/http/request_metrics.hpp"
@@ -29,8 +30,8 @@ class request_processor {
   static constexpr std::size_t max_held_output = 64 * 1024;
 
   request_processor(const server_options& options, const error_middleware& middleware,
-                    request_metrics* metrics) noexcept
-      : options_(&options), middleware_(&middleware), metrics_(metrics) {}
+                    answer_recorder recorder) noexcept
+      : options_(&options), middleware_(&middleware), recorder_(recorder) {}
   request_processor(request_processor&&) noexcept = default;
   request_processor& operator=(request_processor&&) noexcept = default;
 
@@ -38,7 +39,15 @@ class request_processor {
   /// nothing is buffered the bytes are parsed where they lie (the caller's
   /// read buffer); only an incomplete request or requests beyond the
   /// pipeline bounds are copied into the connection's own buffer.
-  void receive(std::string_view bytes, bool draining);
+  /// `received_at` is when the bytes were read: a request's duration in the
+  /// access log counts from the read that brought its first byte.
+  void receive(
+      std::string_view bytes, bool draining,
+      std::chrono::steady_clock::time_point received_at = std::chrono::steady_clock::now());
+
+  /// The client's address, for the access log (null: unknown). Must
+  /// outlive the processor's use of it.
+  void set_client(const boost::asio::ip::tcp::endpoint* client) noexcept { client_ = client; }
 
   /// Parses and answers the buffered requests. Stops when a request is
   /// incomplete, `max_pipelined` responses or `max_held_output` bytes are
@@ -93,12 +102,16 @@ class request_processor {
   void reject_parse_error(boost::beast::error_code ec, const parser_type& parser,
                           std::string_view data);
   /// Counts the answer in the metrics and the access log.
-  void record(std::optional<std::size_t> route, unsigned status, std::chrono::nanoseconds took,
-              const parser_type* parser);
+  void record(std::optional<std::size_t> route, unsigned status,
+              std::optional<std::chrono::nanoseconds> handled_in, const parser_type* parser,
+              std::size_t body_bytes, std::string_view error_code);
 
   const server_options* options_;
   const error_middleware* middleware_;
-  request_metrics* metrics_;
+  answer_recorder recorder_;
+  const boost::asio::ip::tcp::endpoint* client_ = nullptr;
+  std::chrono::steady_clock::time_point received_at_;
+  std::chrono::steady_clock::time_point request_began_;
   boost::beast::flat_buffer in_;
   output_queue out_;
   std::size_t queued_ = 0;

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "badges_health/http/access_log.hpp"
 #include "badges_health/http/endpoint.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/grpc_health.hpp"
@@ -34,9 +35,11 @@ class server {
 
   /// `metrics` must have one slot per thread in `options`. `grpc` answers
   /// the gRPC health service on HTTP/2 connections; null leaves its
-  /// methods UNIMPLEMENTED. Both must outlive the server.
+  /// methods UNIMPLEMENTED. Both must outlive the server. `access_log`
+  /// receives every answer (empty: the access log is off).
   server(server_options options, const error_middleware& middleware, metrics_registry& metrics,
-         const grpc_health_source* grpc = nullptr, now_function now = &clock::now);
+         const grpc_health_source* grpc = nullptr, access_log_sink access_log = {},
+         now_function now = &clock::now);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -95,6 +98,7 @@ class server {
   std::atomic<std::size_t> running_workers_{0};
   std::atomic<bool> draining_{false};
   std::function<void()> on_stopped_;
+  access_log_sink access_log_;
   std::vector<std::unique_ptr<worker>> workers_;
 };
 
