@@ -183,8 +183,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // 200 ms timeouts pass within a few reads.
   static http::h2_connection::clock::time_point now;
   now = http::h2_connection::clock::now();
-  http::h2_connection processor(svc.options, svc.middleware, {&svc.metrics.worker(0), nullptr}, &source,
-                                []() noexcept { return now; });
+  http::h2_connection processor(svc.options, svc.middleware, {&svc.metrics.worker(0), nullptr},
+                                &source, []() noexcept { return now; });
   frame_checker checker;
   std::string out;
   const auto flush = [&] {
