@@ -297,7 +297,9 @@ function configFileArg(args, env) {
       return { path: args[i].slice('--config='.length), index: i, prefix: '--config=' };
     }
   }
-  return env.CONFIG_FILE === undefined ? undefined : { path: env.CONFIG_FILE, env: true };
+  return env.BADGES_HEALTH_CONFIG === undefined
+    ? undefined
+    : { path: env.BADGES_HEALTH_CONFIG, env: true };
 }
 
 function containerArgs(m, env) {
@@ -347,7 +349,7 @@ function printConfig(m, { envOverride = {}, files = {} } = {}) {
       // Always inside the temporary root: a path that is no ConfigMap file
       // must fail to read, whatever exists on the test machine.
       configFile = join(root, config.path);
-      if (config.env) env.CONFIG_FILE = configFile;
+      if (config.env) env.BADGES_HEALTH_CONFIG = configFile;
       else args[config.index] = config.prefix + configFile;
     }
     const result = runBinary([...args, '--print-config'], env);
@@ -486,7 +488,10 @@ const checks = {
       );
     }
     // Without THREADS the binary starts one thread per CPU of the node.
-    assert.ok('THREADS' in containerEnv(m), 'env THREADS must be set (default: the node\'s CPUs)');
+    assert.ok(
+      'BADGES_HEALTH_THREADS' in containerEnv(m),
+      'env BADGES_HEALTH_THREADS must be set (default: the node\'s CPUs)',
+    );
     const cpuLimit = quantity(res.limits.cpu, 'limits.cpu');
     assert.ok(
       eff.threads <= Math.max(1, Math.ceil(cpuLimit)),
@@ -564,7 +569,7 @@ const checks = {
   },
 
   configMap(m, eff, run) {
-    assert.ok(run.config, 'neither CONFIG_FILE nor --config is set');
+    assert.ok(run.config, 'neither BADGES_HEALTH_CONFIG nor --config is set');
     const file = run.mirrored.get(run.config.path);
     assert.ok(
       file,
@@ -667,7 +672,7 @@ test('the binary accepts the Deployment environment and the ConfigMap checks', (
   const eff = run.effective;
   // The values the manifest sets, as the binary understood them.
   assert.equal(eff.logFormat, 'json');
-  assert.equal(eff.threads, Number(run.env.THREADS));
+  assert.equal(eff.threads, Number(run.env.BADGES_HEALTH_THREADS));
   assert.equal(eff.checks.length > 0, true, 'the example checks file declares checks');
   for (const c of eff.checks) {
     assert.ok(c.timeoutMs < c.intervalMs, `check ${c.name}: timeout below interval`);
@@ -689,7 +694,10 @@ test('a broken environment value is refused by the binary (exit 2, naming it)', 
 });
 
 test('a drain delay not below the shutdown timeout is refused by the binary', () => {
-  const envOverride = { DRAIN_DELAY: '30s', SHUTDOWN_TIMEOUT: '20s' };
+  const envOverride = {
+    BADGES_HEALTH_DRAIN_DELAY: '30s',
+    BADGES_HEALTH_SHUTDOWN_TIMEOUT: '20s',
+  };
   const run = printConfig(model(), { envOverride });
   assert.equal(run.status, 2, `exit code; stderr: ${run.stderr}`);
   assert.match(run.stderr, /drain-delay/);
@@ -746,7 +754,7 @@ const MUTATIONS = [
   ['horizontalPodAutoscaler', 'autoscaler targets another Deployment', (o) => {
     kind(o, 'HorizontalPodAutoscaler').spec.scaleTargetRef.name = 'other';
   }],
-  ['configMap', 'ConfigMap mounted elsewhere than CONFIG_FILE', (o) => {
+  ['configMap', 'ConfigMap mounted elsewhere than BADGES_HEALTH_CONFIG', (o) => {
     const mount = container(o).volumeMounts.find((v) => v.mountPath === '/etc/badges-health');
     mount.mountPath = '/etc/other';
   }],
