@@ -48,7 +48,7 @@ boost::system::result<std::string, secret_error> read_secret_file(const std::str
 secret::secret() : secret(std::string()) {}
 
 secret::secret(std::string value) : state_(std::make_shared<state>()) {
-  state_->value.store(make_value(std::move(value)));
+  state_->store(make_value(std::move(value)));
 }
 
 secret::secret(const char* value) : secret(std::string(value)) {}
@@ -58,20 +58,20 @@ boost::system::result<secret, secret_error> secret::from_file(const std::string&
   auto content = read_secret_file(path, variable);
   if (!content) return content.error();
   auto s = std::make_shared<state>();
-  s->value.store(make_value(std::move(*content)));
+  s->store(make_value(std::move(*content)));
   s->file = path;
   s->variable = std::move(variable);
   return secret(std::move(s));
 }
 
-std::shared_ptr<const std::string> secret::value() const noexcept { return state_->value.load(); }
+std::shared_ptr<const std::string> secret::value() const { return state_->load(); }
 
 boost::system::result<bool, secret_error> secret::reload() const {
   if (state_->file.empty()) return false;
   auto content = read_secret_file(state_->file, state_->variable);
   if (!content) return content.error();
   if (*content == *value()) return false;
-  state_->value.store(make_value(std::move(*content)));
+  state_->store(make_value(std::move(*content)));
   return true;
 }
 

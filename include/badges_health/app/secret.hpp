@@ -3,9 +3,9 @@
 // on SIGHUP while request threads go on reading it.
 #pragma once
 
-#include <atomic>
 #include <boost/system/result.hpp>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -30,7 +30,7 @@ boost::system::result<std::string, secret_error> read_secret_file(const std::str
 
 /// One secret, shared: copies (the configuration's and every handler's)
 /// see the same value, so reload() reaches all of them. Readers take a
-/// reference-counted snapshot; a reload swaps it atomically.
+/// reference-counted snapshot under a short lock; a reload swaps it.
 class secret {
  public:
   /// Not set (the guarded endpoint is open).
@@ -45,8 +45,8 @@ class secret {
                                                                std::string variable);
 
   /// The value now; empty when not set.
-  std::shared_ptr<const std::string> value() const noexcept;
-  bool empty() const noexcept { return value()->empty(); }
+  std::shared_ptr<const std::string> value() const;
+  bool empty() const { return value()->empty(); }
 
   /// The file the value comes from, and the variable that named it; empty
   /// for a fixed value.
@@ -58,10 +58,24 @@ class secret {
   boost::system::result<bool, secret_error> reload() const;
 
  private:
+  // A mutex, not std::atomic<std::shared_ptr>: libstdc++ 12's releases its
+  // internal lock with a relaxed store, which ThreadSanitizer reports (see
+  // health_model.hpp). Only verbose status and metrics read a token, and
+  // /status itself never does, so the lock is off the hot path.
   struct state {
-    std::atomic<std::shared_ptr<const std::string>> value;
+    mutable std::mutex mutex;
+    std::shared_ptr<const std::string> value;  // guarded by mutex
     std::string file;
     std::string variable;
+
+    std::shared_ptr<const std::string> load() const {
+      const std::lock_guard lock(mutex);
+      return value;
+    }
+    void store(std::shared_ptr<const std::string> v) {
+      const std::lock_guard lock(mutex);
+      value = std::move(v);
+    }
   };
   explicit secret(std::shared_ptr<state> s) : state_(std::move(s)) {}
 
