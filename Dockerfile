@@ -29,13 +29,18 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && useradd --system --uid 10001 --no-create-home badges
 COPY --from=build /src/build/badges-health /usr/local/bin/badges-health
-ENV CURRENT_VERSION=${CURRENT_VERSION} COMMIT_HASH=${COMMIT_HASH}
+# The server writes the address it listens on to BADGES_HEALTH_ADDRESS_FILE
+# and the HEALTHCHECK's probe reads it there, so `docker run IMAGE --port
+# 9090` (or --host 10.0.0.5) stays healthy; with a read-only /tmp the server
+# only warns, and the probe falls back to HTTP_SERVER_HOST/HTTP_SERVER_PORT.
+ENV CURRENT_VERSION=${CURRENT_VERSION} COMMIT_HASH=${COMMIT_HASH} \
+    BADGES_HEALTH_ADDRESS_FILE=/tmp/badges-health.address
 USER 10001
 EXPOSE 8080
 # The binary is its own probe client: no curl needed in the image. It asks
-# /livez on $HTTP_SERVER_PORT (its default): ECS and Swarm replace a container whose HEALTHCHECK
-# fails, so a dependency-aware endpoint here would turn a database outage
-# into a restart storm. Load balancers ask /status.
+# /livez: ECS and Swarm replace a container whose HEALTHCHECK fails, so a
+# dependency-aware endpoint here would turn a database outage into a
+# restart storm. Load balancers ask /status.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s \
   CMD ["/usr/local/bin/badges-health", "probe", "--timeout", "2s"]
 ENTRYPOINT ["/usr/local/bin/badges-health"]

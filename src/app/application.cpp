@@ -10,7 +10,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -103,16 +107,56 @@ std::string agent_line(const health::status_source& source, unsigned degraded_we
   return "down #" + down_reason(source.details());
 }
 
+// The address the server listens on, written for `badges-health probe`
+// (the image's HEALTHCHECK) to find it whatever --port it was given, and
+// removed at exit. Written to a temporary name and renamed, so the probe
+// never reads half a line. A file that cannot be written costs only the
+// probe's knowledge of the port (it falls back to the variables), so it is
+// a warning: with a read-only root filesystem the image's default path
+// must not stop the service.
+class address_file {
+ public:
+  address_file(std::string path, const asio::ip::tcp::endpoint& endpoint) : path_(std::move(path)) {
+    if (path_.empty()) return;
+    const std::string temporary = path_ + ".tmp";
+    {
+      std::ofstream out(temporary, std::ios::trunc);
+      out << http::format_endpoint(endpoint) << '\n';
+      out.close();
+      if (out && std::rename(temporary.c_str(), path_.c_str()) == 0) {
+        written_ = true;
+        return;
+      }
+    }
+    const int err = errno;
+    std::remove(temporary.c_str());
+    spdlog::warn(
+        "cannot write the address file {}: {}; `badges-health probe` falls back to "
+        "HTTP_SERVER_HOST and HTTP_SERVER_PORT",
+        path_, std::strerror(err));
+  }
+  ~address_file() {
+    if (written_) std::remove(path_.c_str());
+  }
+  address_file(const address_file&) = delete;
+  address_file& operator=(const address_file&) = delete;
+
+ private:
+  std::string path_;
+  bool written_ = false;
+};
+
 // The drain sequence, driven from the control io_context.
 class lifecycle {
  public:
   lifecycle(asio::io_context& control, http::server& server, health::health_model& model,
-            health::check_scheduler& scheduler, const config& cfg)
+            health::check_scheduler& scheduler, const config& cfg, std::vector<secret> secrets)
       : control_(control),
         server_(server),
         model_(model),
         scheduler_(scheduler),
         cfg_(cfg),
+        secrets_(std::move(secrets)),
         signals_(control, SIGTERM, SIGINT, SIGHUP),
         drain_timer_(control),
         shutdown_timer_(control) {}
@@ -166,11 +210,15 @@ class lifecycle {
     }
   }
 
-  // SIGHUP: a valid file replaces the checks (connections untouched); an
-  // invalid one is logged and the running checks stay.
+  // SIGHUP: the secret files are read again, then the checks file. A
+  // valid file replaces the checks (connections untouched); an invalid one
+  // is logged and the running checks stay. A secret file that cannot be
+  // read keeps its previous value.
   void reload() {
+    const bool any_secret_file = reload_secrets();
     if (cfg_.config_file.empty()) {
-      spdlog::warn("SIGHUP ignored: no --config file to re-read");
+      if (!any_secret_file)
+        spdlog::warn("SIGHUP ignored: no --config file or secret file to re-read");
       return;
     }
     try {
@@ -181,6 +229,24 @@ class lifecycle {
       spdlog::error("reload failed, keeping the {} running checks: {}", scheduler_.size(),
                     e.what());
     }
+  }
+
+  // True when some secret comes from a file.
+  bool reload_secrets() {
+    bool any = false;
+    for (const secret& s : secrets_) {
+      if (s.file().empty()) continue;
+      any = true;
+      const auto changed = s.reload();
+      if (!changed) {
+        spdlog::error("reload failed, keeping the previous value of {}: {}", s.variable(),
+                      changed.error().message);
+      } else {
+        spdlog::info("reloaded {} ({}): {}", s.variable(), s.file(),
+                     *changed ? "changed" : "unchanged");
+      }
+    }
+    return any;
   }
 
   void stop_accepting() {
@@ -206,6 +272,7 @@ class lifecycle {
   health::health_model& model_;
   health::check_scheduler& scheduler_;
   const config& cfg_;
+  std::vector<secret> secrets_;
   asio::signal_set signals_;
   asio::steady_timer drain_timer_;
   asio::steady_timer shutdown_timer_;
@@ -249,12 +316,13 @@ int application::run() {
     });
   } catch (const std::system_error& e) {
     spdlog::error("{}", e.what());
-    return 1;
+    return exit_code::cannot_serve;
   }
+  const address_file written_address(cfg_.address_file, endpoint);
 
   health::check_scheduler scheduler(control.get_executor(), model);
   scheduler.apply(cfg_.checks);
-  lifecycle life(control, server, model, scheduler, cfg_);
+  lifecycle life(control, server, model, scheduler, cfg_, secrets_of(cfg_));
   life.start();
   server.start([&life] { life.on_server_stopped(); });
   spdlog::info(
@@ -267,7 +335,7 @@ int application::run() {
   scheduler.stop();
   server.join();
   spdlog::info("stopped{}", life.forced() ? " (forced by the shutdown timeout)" : "");
-  return 0;
+  return exit_code::ok;
 }
 
 }  // namespace badges_health::app

@@ -392,7 +392,7 @@ bool accepts_health_json(std::string_view accept) noexcept {
 }
 
 http::handler make_status_handler(const health::status_source& source, service_info info,
-                                  std::string details_token) {
+                                  secret details_token) {
   auto identity = health_json_identity(info, "health of the Decentraland Badges API");
   return [&source, info = std::move(info), token = std::move(details_token),
           identity = std::move(identity)](const http::request_view& req) -> http::handler_result {
@@ -403,12 +403,12 @@ http::handler make_status_handler(const health::status_source& source, service_i
     const bool verbose = *verbose_flag;
     const auto authorization = req.header(boost::beast::http::field::authorization);
     if (verbose) {
-      if (auto denied = check_bearer(authorization, token)) return std::move(*denied);
+      if (auto denied = check_bearer(authorization, *token.value())) return std::move(*denied);
     }
     const bool health_json = accepts_health_json(req.header(boost::beast::http::field::accept));
     bool with_checks = false;
     if (health_json) {
-      auto allowed = checks_allowed(authorization, token);
+      auto allowed = checks_allowed(authorization, *token.value());
       if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
       with_checks = std::get<bool>(allowed);
     }
@@ -443,14 +443,15 @@ http::handler make_liveness_handler() {
 }
 
 http::handler make_readiness_handler(const health::status_source& source, service_info info,
-                                     std::string details_token) {
+                                     secret details_token) {
   return [&source, token = std::move(details_token),
           identity = health_json_identity(info, "readiness of the Decentraland Badges API")](
              const http::request_view& req) -> http::handler_result {
     const bool health_json = accepts_health_json(req.header(boost::beast::http::field::accept));
     bool with_checks = false;
     if (health_json) {
-      auto allowed = checks_allowed(req.header(boost::beast::http::field::authorization), token);
+      auto allowed =
+          checks_allowed(req.header(boost::beast::http::field::authorization), *token.value());
       if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
       with_checks = std::get<bool>(allowed);
     }
@@ -495,13 +496,27 @@ http::handler make_openapi_handler() {
   };
 }
 
+http::handler guarded_by(secret token, http::handler inner) {
+  return [token = std::move(token),
+          inner = std::move(inner)](const http::request_view& req) -> http::handler_result {
+    const auto current = token.value();
+    if (auto denied =
+            check_bearer(req.header(boost::beast::http::field::authorization), *current)) {
+      return std::move(*denied);
+    }
+    return inner(req);
+  };
+}
+
 void register_routes(http::router& r, const health::status_source& source,
                      http::metrics_registry& registry, const service_info& info,
-                     const std::string& details_token, const std::string& metrics_token) {
+                     const secret& details_token, const secret& metrics_token) {
   r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source, info, details_token));
-  r.add_get("/metrics", make_metrics_handler(registry, source, info, metrics_token));
+  // The metrics handler is given no token of its own: the guard reads the
+  // current one at each request.
+  r.add_get("/metrics", guarded_by(metrics_token, make_metrics_handler(registry, source, info)));
   r.add_get("/openapi.json", make_openapi_handler());
   r.add_get("/", make_index_handler(info.version, r));
   registry.set_routes(r.paths());

@@ -432,7 +432,14 @@ describe('contract', () => {
       assert.equal(head.status, 503);
       const verbose = await request(svc.port, 'GET', '/status?verbose=true', details);
       assert.equal(verbose.status, 503);
-      assert.equal(checkAgainstContract('GET', '/status?verbose=true', verbose).status, 'down');
+      const vbody = checkAgainstContract('GET', '/status?verbose=true', verbose);
+      assert.equal(vbody.status, 'down');
+      // `ready` is what /readyz says: false while a critical check fails,
+      // and the document's example of this answer says so too.
+      assert.equal(vbody.ready, false);
+      const example = deref(doc.components.responses.StatusUnavailable).content['application/json']
+        .examples.verboseDown.value;
+      assert.deepEqual({ status: example.status, ready: example.ready }, { status: 'down', ready: false });
       const ready = await request(svc.port, 'GET', '/readyz');
       assert.equal(ready.status, 503);
       assert.equal(checkAgainstContract('GET', '/readyz', ready).ready, false);
@@ -503,6 +510,31 @@ describe('contract', () => {
     } finally {
       held?.destroy();
       svc.stop();
+    }
+  });
+
+  // Every code the document declares is in the handbook's error table (the
+  // README's), with its HTTP status.
+  test('the README error table lists every error code of the document', () => {
+    const readme = readFileSync(path.join(here, '..', '..', 'README.md'), 'utf8');
+    const rows = new Map(
+      [...readme.matchAll(/^\| (\d{3}) \| `([A-Z_]+)` \|/gm)].map(([, status, code]) => [code, status]),
+    );
+    for (const code of doc.components.schemas.Error.properties.code.enum) {
+      assert.ok(rows.has(code), `README.md: no row for ${code} in the error table`);
+    }
+    for (const [code, status] of rows) {
+      assert.ok(doc.components.schemas.Error.properties.code.enum.includes(code),
+        `README.md lists ${code} (${status}), which the document does not declare`);
+    }
+  });
+
+  // The front page names every path the document declares.
+  test('the README endpoints table names every path of the document', () => {
+    const readme = readFileSync(path.join(here, '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Endpoints'), readme.indexOf('Errors have the body'));
+    for (const p of Object.keys(doc.paths)) {
+      assert.ok(table.includes(`\`GET ${p}\``), `README.md: the endpoints table does not name GET ${p}`);
     }
   });
 

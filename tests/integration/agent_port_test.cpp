@@ -177,7 +177,7 @@ TEST(AgentPortOff, IsOffByDefault) {
 }
 
 TEST(AgentPortOff, EnvironmentTurnsItOn) {
-  server_process server({}, {"AGENT_PORT=0"});
+  server_process server({}, {"BADGES_HEALTH_AGENT_PORT=0"});
   const unsigned short port = announced_agent_port(server);
   ASSERT_NE(port, 0) << server.log();
   EXPECT_EQ(agent_says(port), "up ready 100%\n");
@@ -227,10 +227,11 @@ INSTANTIATE_TEST_SUITE_P(
         weight_case{"FlagWithPercent", {"--agent-degraded-weight", "25%"}, {}, "up ready 25%\n"},
         weight_case{"FlagBareNumber", {"--agent-degraded-weight", "75"}, {}, "up ready 75%\n"},
         weight_case{"Zero", {"--agent-degraded-weight", "0"}, {}, "up ready 0%\n"},
-        weight_case{"Environment", {}, {"AGENT_DEGRADED_WEIGHT=10%"}, "up ready 10%\n"},
+        weight_case{
+            "Environment", {}, {"BADGES_HEALTH_AGENT_DEGRADED_WEIGHT=10%"}, "up ready 10%\n"},
         weight_case{"FlagOverEnvironment",
                     {"--agent-degraded-weight", "30"},
-                    {"AGENT_DEGRADED_WEIGHT=10"},
+                    {"BADGES_HEALTH_AGENT_DEGRADED_WEIGHT=10"},
                     "up ready 30%\n"}),
     [](const ::testing::TestParamInfo<weight_case>& param_info) {
       return std::string(param_info.param.name);

@@ -71,9 +71,10 @@ TEST(Flags, HelpExitsZeroAndListsEveryFlag) {
                            "--version"}) {
     EXPECT_NE(r.out.find(flag), std::string::npos) << flag << " missing from:\n" << r.out;
   }
-  for (const char* variable : {"MAX_CONCURRENT_STREAMS", "AGENT_PORT", "AGENT_DEGRADED_WEIGHT",
-                               "GRPC_UNAVAILABLE_WHEN_NOT_SERVING"}) {
-    EXPECT_NE(r.out.find(std::string("[") + variable + "]"), std::string::npos)
+  for (const char* variable :
+       {"BADGES_HEALTH_MAX_CONCURRENT_STREAMS", "BADGES_HEALTH_AGENT_PORT",
+        "BADGES_HEALTH_AGENT_DEGRADED_WEIGHT", "BADGES_HEALTH_GRPC_UNAVAILABLE_WHEN_NOT_SERVING"}) {
+    EXPECT_NE(r.out.find(std::string("env ") + variable + ";"), std::string::npos)
         << variable << " missing from:\n"
         << r.out;
   }
@@ -111,6 +112,40 @@ TEST(Flags, PortFlagWinsOverEnvironment) {
   const auto res = request(server.port(), "GET", "/status");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->result_int(), 200);
+}
+
+// Kubernetes gives every pod <SERVICE>_PORT=tcp://ip:port for each Service
+// of its namespace; the generic names of before the prefix are not read
+// either. None of it may change or stop start-up.
+TEST(Flags, VariablesTheServiceDoesNotReadNeverMatter) {
+  const std::vector<std::string> env = {"AGENT_PORT=tcp://10.0.0.1:5555",
+                                        "THREADS_PORT=tcp://10.0.0.2:80",
+                                        "THREADS=tcp://10.0.0.2:80",
+                                        "LOG_LEVEL=tcp://10.0.0.3:80",
+                                        "CONFIG_FILE=/nonexistent/checks.json",
+                                        "BADGES_HEALTH_PORT=tcp://10.0.0.4:8080",
+                                        "BADGES_HEALTH_SERVICE_PORT=8080",
+                                        "HTTP_SERVER_SERVICE_PORT=80"};
+  server_process server({}, env);
+  const auto res = request(server.port(), "GET", "/status");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->result_int(), 200);
+  const auto printed = run_binary(args({"--print-config"}), env, 5s);
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  const auto cfg = nlohmann::json::parse(printed.out);
+  EXPECT_EQ(cfg["agentPort"], nullptr);
+  EXPECT_EQ(cfg["logLevel"], "info");
+  EXPECT_EQ(cfg["configFile"], "");
+}
+
+TEST(Flags, HelpFitsInEightyColumnsAndListsTheExitCodes) {
+  const auto r = run_binary({"--help"});
+  ASSERT_EQ(r.exit_code, 0);
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) EXPECT_LE(line.size(), 79u) << line;
+  EXPECT_NE(r.out.find("Exit codes:\n  0  "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  1  "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n  2  "), std::string::npos) << r.out;
 }
 
 TEST(Flags, PortInUseExits1NamingTheAddress) {
@@ -215,7 +250,8 @@ INSTANTIATE_TEST_SUITE_P(
                        {"--port", "18080", "--agent-port", "18080"},
                        {},
                        "--agent-port"},
-        bad_value_case{"AgentPortVariable", {}, {"AGENT_PORT=http"}, "AGENT_PORT"},
+        bad_value_case{
+            "AgentPortVariable", {}, {"BADGES_HEALTH_AGENT_PORT=http"}, "BADGES_HEALTH_AGENT_PORT"},
         bad_value_case{"AgentWeightAbove100",
                        {"--agent-degraded-weight", "101"},
                        {},
@@ -236,8 +272,10 @@ INSTANTIATE_TEST_SUITE_P(
                        {"--agent-degraded-weight", "12.5%"},
                        {},
                        "--agent-degraded-weight"},
-        bad_value_case{
-            "AgentWeightVariable", {}, {"AGENT_DEGRADED_WEIGHT=150%"}, "AGENT_DEGRADED_WEIGHT"},
+        bad_value_case{"AgentWeightVariable",
+                       {},
+                       {"BADGES_HEALTH_AGENT_DEGRADED_WEIGHT=150%"},
+                       "BADGES_HEALTH_AGENT_DEGRADED_WEIGHT"},
         bad_value_case{
             "StreamsZero", {"--max-concurrent-streams", "0"}, {}, "--max-concurrent-streams"},
         bad_value_case{"StreamsAboveCap",
@@ -248,16 +286,18 @@ INSTANTIATE_TEST_SUITE_P(
                        {"--max-concurrent-streams", "many"},
                        {},
                        "--max-concurrent-streams"},
-        bad_value_case{
-            "StreamsVariable", {}, {"MAX_CONCURRENT_STREAMS=0"}, "MAX_CONCURRENT_STREAMS"},
+        bad_value_case{"StreamsVariable",
+                       {},
+                       {"BADGES_HEALTH_MAX_CONCURRENT_STREAMS=0"},
+                       "BADGES_HEALTH_MAX_CONCURRENT_STREAMS"},
         bad_value_case{"GrpcUnavailableNotABool",
                        {"--grpc-unavailable-when-not-serving=maybe"},
                        {},
                        "--grpc-unavailable-when-not-serving"},
         bad_value_case{"GrpcUnavailableVariable",
                        {},
-                       {"GRPC_UNAVAILABLE_WHEN_NOT_SERVING=sometimes"},
-                       "GRPC_UNAVAILABLE_WHEN_NOT_SERVING"}),
+                       {"BADGES_HEALTH_GRPC_UNAVAILABLE_WHEN_NOT_SERVING=sometimes"},
+                       "BADGES_HEALTH_GRPC_UNAVAILABLE_WHEN_NOT_SERVING"}),
     [](const ::testing::TestParamInfo<bad_value_case>& param_info) {
       return std::string(param_info.param.name);
     });
@@ -293,10 +333,11 @@ INSTANTIATE_TEST_SUITE_P(
         effective_value_case{"AgentPortOffByDefault", {}, {}, "agentPort", nullptr},
         effective_value_case{"AgentPortFlag", {"--agent-port", "9001"}, {}, "agentPort", 9001},
         effective_value_case{"AgentPortZero", {"--agent-port", "0"}, {}, "agentPort", 0},
-        effective_value_case{"AgentPortVariable", {}, {"AGENT_PORT=9002"}, "agentPort", 9002},
+        effective_value_case{
+            "AgentPortVariable", {}, {"BADGES_HEALTH_AGENT_PORT=9002"}, "agentPort", 9002},
         effective_value_case{"AgentPortFlagOverVariable",
                              {"--agent-port", "9003"},
-                             {"AGENT_PORT=9004"},
+                             {"BADGES_HEALTH_AGENT_PORT=9004"},
                              "agentPort",
                              9003},
         effective_value_case{"AgentWeightDefault", {}, {}, "agentDegradedWeight", 50},
@@ -307,8 +348,11 @@ INSTANTIATE_TEST_SUITE_P(
                              25},
         effective_value_case{
             "AgentWeightBare", {"--agent-degraded-weight", "100"}, {}, "agentDegradedWeight", 100},
-        effective_value_case{
-            "AgentWeightVariable", {}, {"AGENT_DEGRADED_WEIGHT=0%"}, "agentDegradedWeight", 0},
+        effective_value_case{"AgentWeightVariable",
+                             {},
+                             {"BADGES_HEALTH_AGENT_DEGRADED_WEIGHT=0%"},
+                             "agentDegradedWeight",
+                             0},
         effective_value_case{"StreamsDefault", {}, {}, "maxConcurrentStreams", 100},
         effective_value_case{
             "StreamsLowest", {"--max-concurrent-streams", "1"}, {}, "maxConcurrentStreams", 1},
@@ -317,8 +361,11 @@ INSTANTIATE_TEST_SUITE_P(
                              {},
                              "maxConcurrentStreams",
                              10000},
-        effective_value_case{
-            "StreamsVariable", {}, {"MAX_CONCURRENT_STREAMS=250"}, "maxConcurrentStreams", 250},
+        effective_value_case{"StreamsVariable",
+                             {},
+                             {"BADGES_HEALTH_MAX_CONCURRENT_STREAMS=250"},
+                             "maxConcurrentStreams",
+                             250},
         effective_value_case{
             "GrpcUnavailableOffByDefault", {}, {}, "grpcUnavailableWhenNotServing", false},
         effective_value_case{"GrpcUnavailableSwitch",
@@ -328,12 +375,12 @@ INSTANTIATE_TEST_SUITE_P(
                              true},
         effective_value_case{"GrpcUnavailableVariable",
                              {},
-                             {"GRPC_UNAVAILABLE_WHEN_NOT_SERVING=true"},
+                             {"BADGES_HEALTH_GRPC_UNAVAILABLE_WHEN_NOT_SERVING=true"},
                              "grpcUnavailableWhenNotServing",
                              true},
         effective_value_case{"GrpcUnavailableFlagOverVariable",
                              {"--grpc-unavailable-when-not-serving=false"},
-                             {"GRPC_UNAVAILABLE_WHEN_NOT_SERVING=true"},
+                             {"BADGES_HEALTH_GRPC_UNAVAILABLE_WHEN_NOT_SERVING=true"},
                              "grpcUnavailableWhenNotServing",
                              false}),
     [](const ::testing::TestParamInfo<effective_value_case>& param_info) {

@@ -43,18 +43,7 @@ spawned spawn(const std::vector<std::string>& args, const std::vector<std::strin
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string kv = *e;
-    static const std::vector<std::string> owned = {"HTTP_SERVER_",
-                                                   "THREADS=",
-                                                   "LOG_",
-                                                   "ACCESS_LOG=",
-                                                   "DRAIN_DELAY=",
-                                                   "SHUTDOWN_TIMEOUT=",
-                                                   "REQUEST_TIMEOUT=",
-                                                   "IDLE_TIMEOUT=",
-                                                   "WRITE_TIMEOUT=",
-                                                   "MAX_",
-                                                   "AGENT_",
-                                                   "GRPC_"};
+    static const std::vector<std::string> owned = {"HTTP_SERVER_", "BADGES_HEALTH_"};
     bool skip = false;
     for (const auto& prefix : owned) skip = skip || kv.rfind(prefix, 0) == 0;
     if (!skip) env_storage.push_back(kv);

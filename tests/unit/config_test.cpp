@@ -2,6 +2,7 @@
 // cross checks) and for parse_duration / format_duration.
 #include "badges_health/app/config.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -11,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "badges_health/app/flag_reference.hpp"
+#include "support/temp_dir.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -64,8 +68,8 @@ TEST(parse_config, defaults_without_flags_or_environment) {
   EXPECT_EQ(c.log_level, "info");
   EXPECT_EQ(c.format, log_format::text);
   EXPECT_EQ(c.config_file, "");
-  EXPECT_EQ(c.details_token, "");
-  EXPECT_EQ(c.metrics_token, "");
+  EXPECT_TRUE(c.details_token.empty());
+  EXPECT_TRUE(c.metrics_token.empty());
   EXPECT_TRUE(r.message.empty());
 }
 
@@ -86,7 +90,8 @@ TEST(parse_config, version_flag_asks_for_version) {
 }
 
 TEST(parse_config, print_config_applies_every_other_flag_and_variable) {
-  const parse_result r = parse({"--print-config", "--port", "9"}, {{"DRAIN_DELAY", "2s"}});
+  const parse_result r =
+      parse({"--print-config", "--port", "9"}, {{"BADGES_HEALTH_DRAIN_DELAY", "2s"}});
   EXPECT_EQ(r.what, action::print_config);
   EXPECT_EQ(r.cfg.server.port, 9);
   EXPECT_EQ(r.cfg.drain_delay, 2s);
@@ -108,6 +113,13 @@ TEST(effective_config_json, reports_values_and_never_the_tokens) {
   EXPECT_NE(out.find(R"("metricsTokenSet": false)"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("/livez")"), std::string::npos) << out;
   EXPECT_EQ(out.find("s3cret"), std::string::npos) << out;
+}
+
+TEST(parse_config, print_flag_reference_asks_for_the_reference) {
+  EXPECT_EQ(parse({"--print-flag-reference"}).what, action::print_flag_reference);
+  // It prints the table, not this configuration: a bad value does not matter.
+  EXPECT_EQ(parse({"--print-flag-reference"}, {{"HTTP_SERVER_PORT", "abc"}}).what,
+            action::print_flag_reference);
 }
 
 TEST(parse_config, usage_names_every_flag_and_its_variable) {
@@ -181,7 +193,7 @@ TEST(parse_config, access_log_is_a_switch) {
   EXPECT_TRUE(next.cfg.server.access_log);
   EXPECT_EQ(next.cfg.server.port, 81);
 
-  const parse_result off = parse({"--access-log=false"}, {{"ACCESS_LOG", "true"}});
+  const parse_result off = parse({"--access-log=false"}, {{"BADGES_HEALTH_ACCESS_LOG", "true"}});
   ASSERT_EQ(off.what, action::run) << off.message;
   EXPECT_FALSE(off.cfg.server.access_log);
 }
@@ -284,8 +296,8 @@ TEST(parse_config, every_flag_sets_its_field) {
   EXPECT_EQ(c.server.max_target_bytes, 4096u);
   EXPECT_EQ(c.server.max_connections, 5u);
   EXPECT_EQ(c.config_file, "/etc/checks.json");
-  EXPECT_EQ(c.details_token, "d-secret");
-  EXPECT_EQ(c.metrics_token, "m-secret");
+  EXPECT_EQ(*c.details_token.value(), "d-secret");
+  EXPECT_EQ(*c.metrics_token.value(), "m-secret");
 }
 
 TEST(parse_config, every_log_level_is_accepted) {
@@ -370,21 +382,21 @@ TEST(parse_config, bad_value_message_quotes_the_value) {
 TEST(parse_config, environment_supplies_values) {
   const fake_env env{{"HTTP_SERVER_PORT", "9100"},
                      {"HTTP_SERVER_HOST", "127.0.0.1"},
-                     {"THREADS", "2"},
-                     {"LOG_LEVEL", "warn"},
-                     {"LOG_FORMAT", "json"},
-                     {"ACCESS_LOG", "yes"},
-                     {"DRAIN_DELAY", "2s"},
-                     {"SHUTDOWN_TIMEOUT", "1m"},
-                     {"REQUEST_TIMEOUT", "3s"},
-                     {"IDLE_TIMEOUT", "4s"},
-                     {"WRITE_TIMEOUT", "6s"},
-                     {"MAX_HEADER_BYTES", "4096"},
-                     {"MAX_TARGET_BYTES", "1024"},
-                     {"MAX_CONNECTIONS", "7"},
-                     {"CONFIG_FILE", "/c.json"},
-                     {"DETAILS_TOKEN", "dt"},
-                     {"METRICS_TOKEN", "mt"},
+                     {"BADGES_HEALTH_THREADS", "2"},
+                     {"BADGES_HEALTH_LOG_LEVEL", "warn"},
+                     {"BADGES_HEALTH_LOG_FORMAT", "json"},
+                     {"BADGES_HEALTH_ACCESS_LOG", "yes"},
+                     {"BADGES_HEALTH_DRAIN_DELAY", "2s"},
+                     {"BADGES_HEALTH_SHUTDOWN_TIMEOUT", "1m"},
+                     {"BADGES_HEALTH_REQUEST_TIMEOUT", "3s"},
+                     {"BADGES_HEALTH_IDLE_TIMEOUT", "4s"},
+                     {"BADGES_HEALTH_WRITE_TIMEOUT", "6s"},
+                     {"BADGES_HEALTH_MAX_HEADER_BYTES", "4096"},
+                     {"BADGES_HEALTH_MAX_TARGET_BYTES", "1024"},
+                     {"BADGES_HEALTH_MAX_CONNECTIONS", "7"},
+                     {"BADGES_HEALTH_CONFIG", "/c.json"},
+                     {"BADGES_HEALTH_DETAILS_TOKEN", "dt"},
+                     {"BADGES_HEALTH_METRICS_TOKEN", "mt"},
                      {"CURRENT_VERSION", "4.5.6"},
                      {"COMMIT_HASH", "abc123"}};
   const parse_result r = parse({}, env);
@@ -405,8 +417,8 @@ TEST(parse_config, environment_supplies_values) {
   EXPECT_EQ(c.server.max_target_bytes, 1024u);
   EXPECT_EQ(c.server.max_connections, 7u);
   EXPECT_EQ(c.config_file, "/c.json");
-  EXPECT_EQ(c.details_token, "dt");
-  EXPECT_EQ(c.metrics_token, "mt");
+  EXPECT_EQ(*c.details_token.value(), "dt");
+  EXPECT_EQ(*c.metrics_token.value(), "mt");
   EXPECT_EQ(c.version, "4.5.6");
   EXPECT_EQ(c.commit_hash, "abc123");
 }
@@ -419,7 +431,7 @@ TEST(parse_config, empty_build_identity_variables_keep_the_defaults) {
 }
 
 TEST(parse_config, flag_wins_over_environment) {
-  const fake_env env{{"HTTP_SERVER_PORT", "9100"}, {"LOG_LEVEL", "warn"}};
+  const fake_env env{{"HTTP_SERVER_PORT", "9100"}, {"BADGES_HEALTH_LOG_LEVEL", "warn"}};
   const parse_result r = parse({"--port=9200"}, env);
   ASSERT_EQ(r.what, action::run) << r.message;
   EXPECT_EQ(r.cfg.server.port, 9200);
@@ -433,9 +445,9 @@ TEST(parse_config, bad_environment_value_names_the_variable) {
 }
 
 TEST(parse_config, bad_environment_duration_names_the_variable) {
-  const parse_result r = parse({}, {{"IDLE_TIMEOUT", "forever"}});
+  const parse_result r = parse({}, {{"BADGES_HEALTH_IDLE_TIMEOUT", "forever"}});
   EXPECT_EQ(r.what, action::error);
-  EXPECT_TRUE(starts_with(r.message, "IDLE_TIMEOUT (environment): ")) << r.message;
+  EXPECT_TRUE(starts_with(r.message, "BADGES_HEALTH_IDLE_TIMEOUT (environment): ")) << r.message;
 }
 
 TEST(parse_config, flag_replaces_a_malformed_variable) {
@@ -445,9 +457,128 @@ TEST(parse_config, flag_replaces_a_malformed_variable) {
 }
 
 TEST(parse_config, bad_environment_switch_names_the_variable) {
-  const parse_result r = parse({}, {{"ACCESS_LOG", "maybe"}});
+  const parse_result r = parse({}, {{"BADGES_HEALTH_ACCESS_LOG", "maybe"}});
   EXPECT_EQ(r.what, action::error);
-  EXPECT_EQ(r.message, "ACCESS_LOG (environment): expected true or false, got 'maybe'");
+  EXPECT_EQ(r.message,
+            "BADGES_HEALTH_ACCESS_LOG (environment): expected true or false, got 'maybe'");
+}
+
+// The generic names of before the prefix, and Kubernetes' service links
+// (<SERVICE>_PORT=tcp://ip:port for a Service named <service>), are not
+// read: none of these can change or stop start-up.
+TEST(parse_config, variables_without_the_prefix_are_not_read) {
+  const fake_env env{{"THREADS", "abc"},
+                     {"LOG_LEVEL", "loud"},
+                     {"ACCESS_LOG", "maybe"},
+                     {"DRAIN_DELAY", "forever"},
+                     {"MAX_CONNECTIONS", "0"},
+                     {"CONFIG_FILE", "/nonexistent/checks.json"},
+                     {"DETAILS_TOKEN", "old-name"},
+                     {"METRICS_TOKEN", "old-name"},
+                     {"AGENT_PORT", "tcp://10.0.0.1:5555"},
+                     {"THREADS_PORT", "tcp://10.0.0.2:80"},
+                     {"BADGES_HEALTH_PORT", "tcp://10.0.0.3:8080"},
+                     {"BADGES_HEALTH_SERVICE_PORT", "8080"}};
+  const parse_result r = parse({}, env);
+  ASSERT_EQ(r.what, action::run) << r.message;
+  const parse_result defaults = parse({});
+  EXPECT_EQ(effective_config_json(r.cfg, {}), effective_config_json(defaults.cfg, {}));
+}
+
+TEST(parse_config, a_service_link_value_in_a_variable_it_reads_says_so) {
+  const parse_result r = parse({}, {{"BADGES_HEALTH_AGENT_PORT", "tcp://10.0.0.1:5555"}});
+  ASSERT_EQ(r.what, action::error);
+  EXPECT_TRUE(starts_with(r.message, "BADGES_HEALTH_AGENT_PORT (environment): ")) << r.message;
+  EXPECT_THAT(r.message, ::testing::HasSubstr("a Service named badges-health-agent"));
+  EXPECT_THAT(r.message, ::testing::HasSubstr("enableServiceLinks: false"));
+}
+
+// --- secrets: *_FILE and the command-line warning ---------------------------
+
+TEST(parse_config, a_token_file_supplies_the_token) {
+  test::temp_dir dir;
+  const std::string details = dir.write("details", "from-file\n");
+  const std::string metrics = dir.write("metrics", "metrics-from-file");
+  const parse_result r = parse({}, {{"BADGES_HEALTH_DETAILS_TOKEN_FILE", details},
+                                    {"BADGES_HEALTH_METRICS_TOKEN_FILE", metrics}});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  EXPECT_EQ(*r.cfg.details_token.value(), "from-file");
+  EXPECT_EQ(r.cfg.details_token.file(), details);
+  EXPECT_EQ(r.cfg.details_token.variable(), "BADGES_HEALTH_DETAILS_TOKEN_FILE");
+  EXPECT_EQ(*r.cfg.metrics_token.value(), "metrics-from-file");
+  EXPECT_TRUE(r.warnings.empty());
+  const std::string printed = effective_config_json(r.cfg, {});
+  EXPECT_THAT(printed, ::testing::HasSubstr(R"("detailsTokenFile": ")" + details + "\""));
+  EXPECT_THAT(printed, ::testing::Not(::testing::HasSubstr("from-file\"")));
+}
+
+TEST(parse_config, secrets_of_returns_handles_that_share_the_configs_values) {
+  test::temp_dir dir;
+  const std::string details = dir.write("details", "one");
+  parse_result r = parse({}, {{"BADGES_HEALTH_DETAILS_TOKEN_FILE", details}});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  const auto secrets = secrets_of(r.cfg);
+  ASSERT_EQ(secrets.size(), 2u);
+  dir.write("details", "two");
+  for (const secret& s : secrets) ASSERT_TRUE(s.reload());
+  EXPECT_EQ(*r.cfg.details_token.value(), "two");
+}
+
+TEST(parse_config, a_missing_token_file_is_an_error_naming_the_variable) {
+  test::temp_dir dir;
+  const parse_result r =
+      parse({}, {{"BADGES_HEALTH_DETAILS_TOKEN_FILE", dir.file("run/secrets/details")}});
+  ASSERT_EQ(r.what, action::error);
+  EXPECT_TRUE(starts_with(r.message, "BADGES_HEALTH_DETAILS_TOKEN_FILE=")) << r.message;
+  EXPECT_THAT(r.message, ::testing::HasSubstr("No such file or directory"));
+}
+
+TEST(parse_config, an_empty_token_file_is_an_error) {
+  test::temp_dir dir;
+  const parse_result r =
+      parse({}, {{"BADGES_HEALTH_METRICS_TOKEN_FILE", dir.write("metrics", "\n")}});
+  ASSERT_EQ(r.what, action::error);
+  EXPECT_TRUE(starts_with(r.message, "BADGES_HEALTH_METRICS_TOKEN_FILE=")) << r.message;
+}
+
+TEST(parse_config, a_token_and_its_file_together_are_an_error) {
+  test::temp_dir dir;
+  const parse_result r = parse({}, {{"BADGES_HEALTH_DETAILS_TOKEN", "value"},
+                                    {"BADGES_HEALTH_DETAILS_TOKEN_FILE", dir.write("d", "file")}});
+  ASSERT_EQ(r.what, action::error);
+  EXPECT_EQ(r.message,
+            "BADGES_HEALTH_DETAILS_TOKEN and BADGES_HEALTH_DETAILS_TOKEN_FILE are both set "
+            "(environment); set one");
+}
+
+TEST(parse_config, a_token_flag_wins_over_its_file_and_warns) {
+  test::temp_dir dir;
+  const parse_result r = parse({"--details-token", "on-the-command-line"},
+                               {{"BADGES_HEALTH_DETAILS_TOKEN_FILE", dir.file("absent")}});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  EXPECT_EQ(*r.cfg.details_token.value(), "on-the-command-line");
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], ::testing::StartsWith("--details-token given on the command line"));
+  EXPECT_THAT(r.warnings[0], ::testing::HasSubstr("visible to other users"));
+  EXPECT_THAT(r.warnings[0], ::testing::HasSubstr("BADGES_HEALTH_DETAILS_TOKEN_FILE"));
+  EXPECT_THAT(r.warnings[0], ::testing::Not(::testing::HasSubstr("on-the-command-line")));
+}
+
+TEST(parse_config, tokens_from_the_environment_do_not_warn) {
+  const parse_result r = parse({}, {{"BADGES_HEALTH_METRICS_TOKEN", "m"}});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  EXPECT_TRUE(r.warnings.empty());
+  const parse_result flags = parse({"--metrics-token=m", "--port=1"});
+  EXPECT_EQ(flags.warnings.size(), 1u);
+}
+
+TEST(parse_config, only_secrets_read_a_file_variable) {
+  test::temp_dir dir;
+  const parse_result r = parse({}, {{"BADGES_HEALTH_CONFIG_FILE", dir.write("c", "x")},
+                                    {"HTTP_SERVER_PORT_FILE", dir.write("p", "1")}});
+  ASSERT_EQ(r.what, action::run) << r.message;
+  EXPECT_EQ(r.cfg.config_file, "");
+  EXPECT_EQ(r.cfg.server.port, 8080);
 }
 
 // --- cross checks -----------------------------------------------------------
@@ -465,7 +596,8 @@ TEST(parse_config, header_limit_below_default_target_limit_lowers_the_target_lim
 }
 
 TEST(parse_config, target_limit_from_the_environment_counts_as_set) {
-  const parse_result r = parse({"--max-header-bytes=1024"}, {{"MAX_TARGET_BYTES", "2048"}});
+  const parse_result r =
+      parse({"--max-header-bytes=1024"}, {{"BADGES_HEALTH_MAX_TARGET_BYTES", "2048"}});
   EXPECT_EQ(r.what, action::error);
   EXPECT_TRUE(starts_with(r.message, "--max-target-bytes: ")) << r.message;
 }

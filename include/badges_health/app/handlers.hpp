@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "badges_health/app/secret.hpp"
 #include "badges_health/health/status.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/router.hpp"
@@ -35,7 +36,7 @@ bool accepts_health_json(std::string_view accept) noexcept;
 /// instead, with `checks` for the bearer of `details_token` (or anyone when
 /// it is empty). Always `Vary: Accept`.
 http::handler make_status_handler(const health::status_source& source, service_info info = {},
-                                  std::string details_token = {});
+                                  secret details_token = {});
 
 /// GET /livez: 200 whenever the process can answer.
 http::handler make_liveness_handler();
@@ -44,7 +45,7 @@ http::handler make_liveness_handler();
 /// the service is not draining; 503 otherwise. application/health+json as
 /// for /status, with `fail` whenever not ready. Always `Vary: Accept`.
 http::handler make_readiness_handler(const health::status_source& source, service_info info = {},
-                                     std::string details_token = {});
+                                     secret details_token = {});
 
 /// GET /openapi.json: the embedded contract.
 http::handler make_openapi_handler();
@@ -57,11 +58,16 @@ http::handler make_metrics_handler(const http::metrics_registry& registry,
                                    const health::status_source& source, service_info info,
                                    std::string token = {});
 
+/// `inner` behind `token`: 401 unless the token is not set or the request
+/// carries it. The token is read at each request, so a SIGHUP that re-reads
+/// its file takes effect at once.
+http::handler guarded_by(secret token, http::handler inner);
+
 /// Registers every route of the service on `r` and names them in
 /// `registry` (its per-route metrics follow the table).
 void register_routes(http::router& r, const health::status_source& source,
                      http::metrics_registry& registry, const service_info& info,
-                     const std::string& details_token, const std::string& metrics_token);
+                     const secret& details_token, const secret& metrics_token);
 
 /// The paths register_routes adds, in order (for --print-config).
 std::vector<std::string> registered_paths();
