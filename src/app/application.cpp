@@ -318,7 +318,7 @@ int application::run() {
     spdlog::error("{}", e.what());
     return exit_code::cannot_serve;
   }
-  const address_file written_address(cfg_.address_file, endpoint);
+  const address_file written_address(cfg_.address_file, endpoints.http);
 
   health::check_scheduler scheduler(control.get_executor(), model);
   scheduler.apply(cfg_.checks);
