@@ -44,10 +44,11 @@ void log_fault(const std::exception_ptr& fault, std::string_view method_text,
 
 answer error_middleware::handle(boost::beast::http::verb method, std::string_view method_text,
                                 std::string_view target, http::protocol protocol,
-                                const boost::beast::http::fields* fields) const noexcept {
+                                const boost::beast::http::fields* fields,
+                                std::string_view body) const noexcept {
   std::optional<std::size_t> route;
   try {
-    auto req = request_view::parse(method, method_text, target, protocol, fields);
+    auto req = request_view::parse(method, method_text, target, protocol, fields, body);
     if (!req) return {to_response(req.error()), route, req.error().code()};
     try {
       auto out = router_.dispatch(*req, route);

@@ -120,7 +120,8 @@ class h2_stream {
 /// A request answered through the middleware, as HTTP/1.1 answers it.
 class h2_http_stream final : public h2_stream {
  public:
-  using h2_stream::h2_stream;
+  h2_http_stream(h2_connection& conn, std::int32_t id, clock::time_point started,
+                 std::unique_ptr<h2_request> request);
   void on_data(std::string_view bytes) override;
   void answer() override;
   ssize_t read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) override;
@@ -131,8 +132,12 @@ class h2_http_stream final : public h2_stream {
                std::optional<std::chrono::nanoseconds> handled_in, std::string_view error_code);
   void answer_error(const http_error& e);
 
-  // This service takes no request bodies.
+  // A write route (router::takes_body) gathers its body; any other route
+  // takes none.
+  bool takes_body_ = false;
   bool has_body_ = false;
+  bool body_too_large_ = false;
+  std::string request_body_;
   // The body being sent (the rest of the response went with its headers).
   std::string body_;
   shared_bytes shared_body_;

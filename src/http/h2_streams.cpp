@@ -133,11 +133,23 @@ bool h2_stream::expire(clock::time_point now) { return deadline() <= now; }
 
 // ---- a request answered through the middleware
 
-void h2_http_stream::on_data(std::string_view) {
+h2_http_stream::h2_http_stream(h2_connection& conn, std::int32_t id, clock::time_point started,
+                               std::unique_ptr<h2_request> request)
+    : h2_stream(conn, id, started, std::move(request)) {
+  takes_body_ =
+      !request_->too_large &&
+      middleware().router().takes_body(bhttp::string_to_verb(request_->method), request_->path);
+}
+
+void h2_http_stream::on_data(std::string_view bytes) {
   if (answered_) return;
-  // This service takes no request bodies: answered now, and the rest of
-  // the body is dropped (the stream is reset once the answer is out).
-  has_body_ = true;
+  if (takes_body_ && request_body_.size() + bytes.size() <= router::max_body_bytes) {
+    request_body_.append(bytes);
+    return;
+  }
+  // A body where none is taken, or one past the limit: answered now, and
+  // the rest is dropped (the stream is reset once the answer is out).
+  (takes_body_ ? body_too_large_ : has_body_) = true;
   early_ = true;
   answer();
 }
@@ -145,13 +157,15 @@ void h2_http_stream::on_data(std::string_view) {
 void h2_http_stream::answer() {
   if (request_->too_large) return answer_error(http_error::header_too_large());
   if (has_body_) return answer_error(http_error::body_not_allowed());
+  if (body_too_large_) return answer_error(http_error::body_too_large(router::max_body_bytes));
   if (request_->path.size() > options().max_target_bytes) {
     return answer_error(http_error::target_too_long());
   }
   const auto method = bhttp::string_to_verb(request_->method);
   const auto started = now();
   http::answer a = middleware().handle(method, request_->method, request_->path, protocol::http2,
-                                       &request_->fields);
+                                       &request_->fields, request_body_);
+  std::string().swap(request_body_);
   respond(std::move(a.res), a.route, now() - started, a.error_code);
 }
 

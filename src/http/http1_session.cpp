@@ -67,6 +67,21 @@ void http1_session::shutdown() {
 }
 
 void http1_session::expire() {
+  // A request whose body is late is told so (408) before the close; any
+  // other deadline closes quietly.
+  if (phase_ == phase::reading && processor_.awaiting_body()) {
+    processor_.time_out();
+    if (!processor_.output().empty()) {
+      linger_when_cancelled_ = false;
+      boost::system::error_code ec;
+      socket_.cancel(ec);  // the read wait ends; the answer goes out
+      phase_ = phase::yielding;
+      asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        if (self->phase_ == phase::yielding) self->serve();
+      });
+      return;
+    }
+  }
   spdlog::debug("connection closed at its deadline");
   close();
 }

@@ -58,6 +58,15 @@ http_error http_error::too_many_connections() {
   return {errors::too_many_connections, "too many open connections; try again later"};
 }
 
+http_error http_error::body_too_large(std::size_t limit) {
+  return {errors::body_too_large,
+          "request body is larger than " + std::to_string(limit) + " bytes"};
+}
+
+http_error http_error::request_timeout() {
+  return {errors::request_timeout, "the request was not complete within the request timeout"};
+}
+
 void throw_exception_from_error(const http_error& e, const boost::source_location& loc) {
   boost::throw_exception(std::runtime_error(std::string(e.code()) + ": " + e.message()), loc);
 }

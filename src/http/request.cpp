@@ -62,17 +62,18 @@ std::optional<std::string> percent_decode(std::string_view in) {
 
 request_view::request_view(boost::beast::http::verb method, std::string_view method_text,
                            std::string_view target, http::protocol protocol,
-                           const boost::beast::http::fields* fields) noexcept
+                           const boost::beast::http::fields* fields, std::string_view body) noexcept
     : method_(method),
       method_text_(method_text),
       target_(target),
       protocol_(protocol),
-      fields_(fields) {}
+      fields_(fields),
+      body_(body) {}
 
 boost::system::result<request_view, http_error> request_view::parse(
     boost::beast::http::verb method, std::string_view method_text, std::string_view target,
-    http::protocol protocol, const boost::beast::http::fields* fields) {
-  request_view req(method, method_text, target, protocol, fields);
+    http::protocol protocol, const boost::beast::http::fields* fields, std::string_view body) {
+  request_view req(method, method_text, target, protocol, fields, body);
   if (target == "*") {
     req.path_ = target;
     return req;

@@ -21,8 +21,10 @@ std::size_t method_index(boost::beast::http::verb v) noexcept {
       return 1;
     case boost::beast::http::verb::options:
       return 2;
-    default:
+    case boost::beast::http::verb::put:
       return 3;
+    default:
+      return 4;
   }
 }
 

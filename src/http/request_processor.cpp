@@ -85,6 +85,24 @@ std::optional<request_processor::line_version> request_processor::request_line_v
   return line_version{end - 1, v[6] - '0', v[8] - '0'};
 }
 
+namespace {
+
+// `Expect: 100-continue` (RFC 9110 section 10.1.1), whatever its case.
+bool expects_continue(const bhttp::request<bhttp::empty_body>& head) {
+  const auto it = head.find(bhttp::field::expect);
+  if (it == head.end()) return false;
+  const std::string_view v = it->value();
+  constexpr std::string_view want = "100-continue";
+  if (v.size() != want.size()) return false;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i] >= 'A' && v[i] <= 'Z' ? static_cast<char>(v[i] - 'A' + 'a') : v[i];
+    if (c != want[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::size_t request_processor::parse(std::string_view data, bool draining) {
   std::size_t pos = 0;
   while (!closing_ && queued_ < options_->max_pipelined && out_.held() < max_held_output &&
@@ -145,9 +163,58 @@ std::size_t request_processor::parse(std::string_view data, bool draining) {
       reject(http_error::bad_request("malformed request: obsolete line folding"), &*parser);
       break;
     }
-    answer(*parser, draining);
+    // The body is decided from the head, before a byte of it is read:
+    // Boost 1.81's parser lacks later releases' request-smuggling fixes,
+    // so no Transfer-Encoding of any kind, a Content-Length only on a
+    // write route, and above router::max_body_bytes a 413 without
+    // reading it (the connection then closes).
+    const auto& head = parser->get();
+    const bool write_route = middleware_->router().takes_body(head.method(), head.target());
+    if (parser->chunked() || head.find(bhttp::field::transfer_encoding) != head.end()) {
+      reject(write_route ? http_error::bad_request(
+                               "Transfer-Encoding is not accepted; send a Content-Length")
+                         : http_error::body_not_allowed(),
+             &*parser);
+      break;
+    }
+    std::string_view body;
+    const std::size_t length = static_cast<std::size_t>(parser->content_length().value_or(0));
+    if (length > 0) {
+      if (!write_route) {
+        reject(http_error::body_not_allowed(), &*parser);
+        break;
+      }
+      if (length > router::max_body_bytes) {
+        reject(http_error::body_too_large(router::max_body_bytes), &*parser);
+        break;
+      }
+      if (request.size() - used < length) {
+        // Not all here yet: the request stays buffered, whole, and is
+        // parsed again when the rest arrives. A client that waits for
+        // leave to send it gets it once.
+        if (!continue_sent_ && expects_continue(head)) {
+          out_.append(std::string_view("HTTP/1.1 100 Continue\r\n\r\n"));
+          continue_sent_ = true;
+        }
+        pos = start;
+        partial_ = true;
+        awaiting_body_ = true;
+        break;
+      }
+      body = request.substr(used, length);
+      pos += length;
+    }
+    awaiting_body_ = false;
+    continue_sent_ = false;
+    answer(*parser, body, draining);
   }
   return pos;
+}
+
+void request_processor::time_out() {
+  if (!awaiting_body_ || closing_) return;
+  // A body slower than the request timeout: say so, and close.
+  reject(http_error::request_timeout(), nullptr);
 }
 
 namespace {
@@ -165,19 +232,12 @@ std::optional<http_error> check_host(const bhttp::request<bhttp::empty_body>& re
 
 }  // namespace
 
-void request_processor::answer(parser_type& parser, bool draining) {
+void request_processor::answer(parser_type& parser, std::string_view body, bool draining) {
   const auto& req = parser.get();
   // HTTP/1.x with a minor version above 1 is processed as HTTP/1.1 (RFC
   // 9112 section 2.3); any other major version is not spoken here.
   if (req.version() < 10 || req.version() >= 20) {
     return reject(http_error::version_not_supported(), &parser);
-  }
-  // Refused before any body byte is read: this service is GET-only, and
-  // Boost 1.81's parser accepts smuggling shapes (non-chunked
-  // Transfer-Encoding) that later releases reject.
-  if (parser.chunked() || parser.content_length().value_or(0) > 0 ||
-      req.find(bhttp::field::transfer_encoding) != req.end()) {
-    return reject(http_error::body_not_allowed(), &parser);
   }
   if (req.target().size() > options_->max_target_bytes) {
     return reject(http_error::target_too_long(), &parser);
@@ -187,7 +247,7 @@ void request_processor::answer(parser_type& parser, bool draining) {
   const auto started = std::chrono::steady_clock::now();
   const http::protocol proto = req.version() == 10 ? protocol::http1_0 : protocol::http1_1;
   http::answer a =
-      middleware_->handle(req.method(), req.method_string(), req.target(), proto, &req);
+      middleware_->handle(req.method(), req.method_string(), req.target(), proto, &req, body);
   const bool client_keep_alive = req.keep_alive();
   const bool keep_alive = client_keep_alive && !a.res.close && !draining;
   const auto status = static_cast<unsigned>(a.res.status);

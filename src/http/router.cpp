@@ -16,17 +16,46 @@ bool is_preflight(const request_view& req) {
 
 // OPTIONS: 204 with Allow. A CORS preflight (it names the method it wants
 // in Access-Control-Request-Method) also learns which methods and request
-// headers a browser page may use, so a dashboard can send the bearer token.
-response options_response(const request_view& req) {
+// headers a browser page may use, so a dashboard can send the bearer token
+// (and, to a write route, its JSON body).
+response options_response(const request_view& req, std::string_view allowed) {
   response res;
   res.status = beast_http::status::no_content;
-  res.headers.emplace_back("Allow", std::string(router::allow));
+  res.headers.emplace_back("Allow", std::string(allowed));
   if (is_preflight(req)) {
-    res.headers.emplace_back("Access-Control-Allow-Methods", std::string(router::allow));
-    res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization");
+    res.headers.emplace_back("Access-Control-Allow-Methods", std::string(allowed));
+    res.headers.emplace_back("Access-Control-Allow-Headers",
+                             allowed.find("PUT") != std::string_view::npos
+                                 ? "Authorization, Content-Type"
+                                 : "Authorization");
     res.headers.emplace_back("Access-Control-Max-Age", "600");
   }
   return res;
+}
+
+// The path of a target, without its query: what routes match on. An
+// absolute-form target is reduced as request_view does.
+std::string_view path_of(std::string_view target) {
+  if (target.size() > 7 && (target[0] == 'h' || target[0] == 'H')) {
+    const std::size_t scheme = target.find("://");
+    if (scheme != std::string_view::npos) {
+      const std::size_t slash = target.find_first_of("/?", scheme + 3);
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+    }
+  }
+  return target.substr(0, target.find('?'));
+}
+
+// A route path ending in "/{name}" matches that prefix plus one non-empty
+// segment.
+bool matches(std::string_view pattern, std::string_view path) noexcept {
+  constexpr std::string_view param = "{name}";
+  if (pattern.size() > param.size() && pattern.substr(pattern.size() - param.size()) == param) {
+    const std::string_view prefix = pattern.substr(0, pattern.size() - param.size());
+    if (path.size() <= prefix.size() || path.substr(0, prefix.size()) != prefix) return false;
+    return path.find('/', prefix.size()) == std::string_view::npos;
+  }
+  return pattern == path;
 }
 
 // HAProxy's bare `option httpchk` sends `OPTIONS / HTTP/1.0` and reads only
@@ -40,14 +69,25 @@ bool is_server_probe(const request_view& req) {
 }  // namespace
 
 void router::add_get(std::string path, handler h, std::vector<std::string> params) {
-  routes_.push_back(route{std::move(path), std::move(h), std::move(params)});
+  routes_.push_back(
+      route{std::move(path), std::move(h), {}, std::move(params), std::string(allow)});
+}
+
+void router::add_put(std::string path, handler h) {
+  routes_.push_back(route{std::move(path), {}, std::move(h), {}, "PUT, OPTIONS"});
 }
 
 std::optional<std::size_t> router::find(std::string_view path) const noexcept {
   for (std::size_t i = 0; i < routes_.size(); ++i) {
-    if (routes_[i].path == path) return i;
+    if (matches(routes_[i].path, path)) return i;
   }
   return std::nullopt;
+}
+
+bool router::takes_body(verb method, std::string_view target) const noexcept {
+  if (method != verb::put) return false;
+  const auto index = find(path_of(target));
+  return index && routes_[*index].put;
 }
 
 std::vector<std::string> router::paths() const {
@@ -57,15 +97,15 @@ std::vector<std::string> router::paths() const {
   return out;
 }
 
-handler_result router::answer_options(const request_view& req) const {
+handler_result router::answer_options(const request_view& req, std::string_view allowed) const {
   if (unavailable_ && is_server_probe(req) && unavailable_()) {
     // An error like any other refusal: the JSON error body, and Allow still
     // says what the server answers.
     return http_error{errors::service_unavailable,
                       "the service is down or draining",
-                      {{"Allow", std::string(allow)}}};
+                      {{"Allow", std::string(allowed)}}};
   }
-  return options_response(req);
+  return options_response(req, allowed);
 }
 
 handler_result router::dispatch(const request_view& req,
@@ -74,7 +114,7 @@ handler_result router::dispatch(const request_view& req,
     if (req.method() != verb::options) {
       return http_error::bad_request("the target '*' is only valid for OPTIONS");
     }
-    return answer_options(req);
+    return answer_options(req, allow);
   }
 
   matched = find(req.path());
@@ -84,11 +124,15 @@ handler_result router::dispatch(const request_view& req,
   switch (req.method()) {
     case verb::get:
     case verb::head:
+      if (!r.get) return http_error::method_not_allowed(r.allow);
+      break;
+    case verb::put:
+      if (!r.put) return http_error::method_not_allowed(r.allow);
       break;
     case verb::options:
-      return answer_options(req);
+      return answer_options(req, r.allow);
     default:
-      return http_error::method_not_allowed(std::string(allow));
+      return http_error::method_not_allowed(r.allow);
   }
 
   for (const auto& p : req.query()) {
@@ -96,7 +140,7 @@ handler_result router::dispatch(const request_view& req,
       return http_error::unknown_parameter(p.name);
     }
   }
-  return r.get(req);
+  return req.method() == verb::put ? r.put(req) : r.get(req);
 }
 
 }  // namespace badges_health::http

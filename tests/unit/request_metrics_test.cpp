@@ -30,7 +30,7 @@ TEST(request_metrics, counts_by_route_method_and_code_across_workers) {
   ASSERT_EQ(t.size(), 3u);
   EXPECT_EQ(t[0].requests[cell(0, 200)], 2u);
   EXPECT_EQ(t[0].requests[cell(1, 503)], 1u);
-  EXPECT_EQ(t[1].requests[cell(3, 405)], 1u);
+  EXPECT_EQ(t[1].requests[cell(4, 405)], 1u);
 }
 
 TEST(request_metrics, the_status_labels_are_exactly_the_statuses_the_server_sends) {
@@ -57,7 +57,7 @@ TEST(request_metrics, a_refused_request_is_counted_without_a_latency_sample) {
   reg.worker(0).record(std::nullopt, verb::unknown, 400, std::nullopt);
   reg.worker(0).record(std::nullopt, verb::get, 404, 3us);
   const auto t = reg.totals();
-  EXPECT_EQ(t[1].requests[cell(3, 400)], 1u);
+  EXPECT_EQ(t[1].requests[cell(4, 400)], 1u);
   std::uint64_t samples = 0;
   for (auto n : t[1].bucket_counts) samples += n;
   EXPECT_EQ(samples, 1u) << "the refused request added a sample";

@@ -33,7 +33,8 @@ class error_middleware {
   /// throws.
   answer handle(boost::beast::http::verb method, std::string_view method_text,
                 std::string_view target, http::protocol protocol,
-                const boost::beast::http::fields* fields) const noexcept;
+                const boost::beast::http::fields* fields,
+                std::string_view body = {}) const noexcept;
 
   const http::router& router() const noexcept { return router_; }
 

@@ -47,13 +47,15 @@ inline constexpr error_kind version_not_supported{"HTTP_VERSION_NOT_SUPPORTED",
 inline constexpr error_kind service_unavailable{"SERVICE_UNAVAILABLE", st::service_unavailable};
 inline constexpr error_kind too_many_connections{"TOO_MANY_CONNECTIONS", st::service_unavailable};
 inline constexpr error_kind internal_error{"INTERNAL_ERROR", st::internal_server_error};
+inline constexpr error_kind body_too_large{"BODY_TOO_LARGE", st::payload_too_large};
+inline constexpr error_kind request_timeout{"REQUEST_TIMEOUT", st::request_timeout};
 
 inline constexpr std::array all{
     bad_request,           unknown_parameter,   invalid_parameter,
     body_not_allowed,      unauthorized,        not_found,
     method_not_allowed,    target_too_long,     header_too_large,
     version_not_supported, service_unavailable, too_many_connections,
-    internal_error,
+    internal_error,        body_too_large,      request_timeout,
 };
 }  // namespace errors
 
@@ -87,6 +89,8 @@ class http_error {
   static http_error target_too_long();
   static http_error version_not_supported();
   static http_error too_many_connections();
+  static http_error body_too_large(std::size_t limit);
+  static http_error request_timeout();
 
  private:
   beast_http::status status_;

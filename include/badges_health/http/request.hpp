@@ -31,7 +31,8 @@ class request_view {
   /// percent-encoding, is a client error (400).
   static boost::system::result<request_view, http_error> parse(
       boost::beast::http::verb method, std::string_view method_text, std::string_view target,
-      http::protocol protocol, const boost::beast::http::fields* fields = nullptr);
+      http::protocol protocol, const boost::beast::http::fields* fields = nullptr,
+      std::string_view body = {});
 
   boost::beast::http::verb method() const noexcept { return method_; }
   std::string_view method_text() const noexcept { return method_text_; }
@@ -42,6 +43,8 @@ class request_view {
   /// First value of a query parameter, if present.
   std::optional<std::string_view> query_value(std::string_view name) const;
   http::protocol protocol() const noexcept { return protocol_; }
+  /// The request's body: empty but for a write route (router::add_put).
+  std::string_view body() const noexcept { return body_; }
   /// Header value, empty when absent.
   std::string_view header(boost::beast::http::field f) const;
   std::string_view header(std::string_view name) const;
@@ -49,7 +52,7 @@ class request_view {
  private:
   request_view(boost::beast::http::verb method, std::string_view method_text,
                std::string_view target, http::protocol protocol,
-               const boost::beast::http::fields* fields) noexcept;
+               const boost::beast::http::fields* fields, std::string_view body) noexcept;
 
   boost::beast::http::verb method_;
   std::string_view method_text_;
@@ -58,6 +61,7 @@ class request_view {
   std::vector<query_param> query_;
   http::protocol protocol_;
   const boost::beast::http::fields* fields_;
+  std::string_view body_;
 };
 
 /// Percent-decodes a query component (`+` is a space). Returns nullopt on

@@ -80,6 +80,11 @@ class request_processor {
   bool idle() const noexcept { return in_.size() == 0; }
   /// No response has been produced yet on this connection.
   bool first_request() const noexcept { return first_request_; }
+  /// A request's head is in and its body is not (all) here yet: at the
+  /// request timeout it is answered 408 (time_out), not dropped quietly.
+  bool awaiting_body() const noexcept { return awaiting_body_; }
+  /// The request timeout passed while awaiting a body: 408 and close.
+  void time_out();
   /// Counts requests whose first bytes have been seen, so that the session
   /// restarts the per-request read budget when a new one begins.
   std::uint64_t requests_started() const noexcept { return started_; }
@@ -96,7 +101,7 @@ class request_processor {
   static std::optional<line_version> request_line_version(std::string_view request) noexcept;
   std::size_t parse(std::string_view data, bool draining);
   void keep(std::string_view rest);
-  void answer(parser_type& parser, bool draining);
+  void answer(parser_type& parser, std::string_view body, bool draining);
   void reject(const http_error& e, const parser_type* parser);
   /// `data` is what the parser was given from the failing request on.
   void reject_parse_error(boost::beast::error_code ec, const parser_type& parser,
@@ -117,6 +122,8 @@ class request_processor {
   std::size_t queued_ = 0;
   std::uint64_t started_ = 0;
   bool partial_ = false;  // an incomplete request is buffered in in_
+  bool awaiting_body_ = false;
+  bool continue_sent_ = false;
   bool first_request_ = true;
   bool closing_ = false;
   bool client_asked_close_ = false;

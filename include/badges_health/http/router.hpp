@@ -1,8 +1,10 @@
-// Method + path routing with exact path matches. The route table is the one
-// source for dispatch, the `Allow` header and the endpoint list. The router
-// owns the rules every route shares: HEAD mirrors GET, OPTIONS answers 204
-// with Allow (and a CORS preflight with what a browser may send), a wrong
-// method is 405, an unknown query parameter is 400. A plain `OPTIONS /` or
+// Method + path routing: exact paths, and paths whose last segment is a
+// parameter ("/checks/{name}"). The route table is the one source for
+// dispatch, the `Allow` header, which requests may carry a body, and the
+// endpoint list. The router owns the rules every route shares: HEAD
+// mirrors GET, OPTIONS answers 204 with Allow (and a CORS preflight with
+// what a browser may send), a wrong method is 405, an unknown query
+// parameter is 400. A plain `OPTIONS /` or
 // `OPTIONS *` is also a server probe (HAProxy's bare `option httpchk`) and
 // answers 503 while the service is unavailable. Client errors are returned
 // as values; a handler's fault is thrown, to the middleware.
@@ -32,15 +34,30 @@ using handler = std::function<handler_result(const request_view&)>;
 class router {
  public:
   struct route {
+    /// An exact path, or one ending in "/{name}": any one non-empty
+    /// segment there (the handler reads it from the path).
     std::string path;
     handler get;
+    /// PUT: the one method that takes a request body.
+    handler put;
     /// The query parameters the route accepts.
     std::vector<std::string> params;
+    /// The route's Allow header: its methods.
+    std::string allow;
   };
 
   /// Registers `path` for GET (and so HEAD and OPTIONS), accepting only the
   /// query parameters named in `params`.
   void add_get(std::string path, handler h, std::vector<std::string> params = {});
+
+  /// Registers `path` (which may end in "/{name}") for PUT (and OPTIONS):
+  /// the request's body, at most max_body_bytes, is the handler's input.
+  void add_put(std::string path, handler h);
+
+  /// Whether a request with this method and target may carry a body: a
+  /// PUT to a route that has one. Decided from the head, before a byte of
+  /// the body is read.
+  bool takes_body(boost::beast::http::verb method, std::string_view target) const noexcept;
 
   /// Says whether the service should be taken out of rotation now. The
   /// router knows nothing of health; whoever does sets this before serving.
@@ -62,12 +79,14 @@ class router {
   /// Registered paths, in registration order.
   std::vector<std::string> paths() const;
 
-  /// The methods every route answers (its Allow header).
+  /// The methods of a route that answers GET (its Allow header).
   static constexpr std::string_view allow = "GET, HEAD, OPTIONS";
+  /// The largest request body a write route takes (413 above it).
+  static constexpr std::size_t max_body_bytes = 4096;
 
  private:
   std::optional<std::size_t> find(std::string_view path) const noexcept;
-  handler_result answer_options(const request_view& req) const;
+  handler_result answer_options(const request_view& req, std::string_view allowed) const;
 
   std::vector<route> routes_;
   unavailable_probe unavailable_;
