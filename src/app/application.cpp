@@ -68,10 +68,9 @@ std::string down_reason(const std::shared_ptr<const health::health_snapshot>& sn
   constexpr std::size_t named = 3;
   std::vector<std::string_view> failing;
   if (snapshot) {
-    const auto now = std::chrono::steady_clock::now();
     for (const auto& c : snapshot->checks) {
-      if (c.spec->critical &&
-          c.state.effective(now, c.spec->stale_after()) == health::check_status::fail) {
+      if (c.spec->critical && c.state.effective(snapshot->taken_at, c.spec->stale_after()) ==
+                                  health::check_status::fail) {
         failing.push_back(c.spec->name);
       }
     }
@@ -174,7 +173,8 @@ class lifecycle {
       return;
     }
     try {
-      const auto specs = load_checks_file(cfg_.config_file);
+      const auto specs =
+          load_checks_file(cfg_.config_file, process_environment(), check_read_options(cfg_));
       scheduler_.apply(specs);
       spdlog::info("reloaded {}: {} checks", cfg_.config_file, specs.size());
     } catch (const config_error& e) {
@@ -222,6 +222,15 @@ int application::run() {
   raise_descriptor_limit(cfg_.server.max_connections);
 
   health::health_model model;
+  // Signals, drain timers, the checks and the agent port run here, on the
+  // main thread, apart from the request workers.
+  asio::io_context control{1};
+  health::check_scheduler scheduler(
+      {.executor = control.get_executor(),
+       .clock = &health::system_clock(),
+       .child_processes = std::make_shared<health::child_process_limit>(cfg_.max_exec_checks)},
+      model);
+
   service_info info;
   info.version = cfg_.version;
   info.commit_hash = cfg_.commit_hash;
@@ -233,10 +242,6 @@ int application::run() {
   const grpc_health_service grpc(model);
   http::server server(cfg_.server, middleware, metrics, &grpc);
   model.on_change([&server] { server.health_changed(); });
-
-  // Signals, drain timers, the checks and the agent port run here, on the
-  // main thread, apart from the request workers.
-  asio::io_context control{1};
 
   // The agent answers until the process stops (`drain` once draining), so
   // it closes only when `control` stops running, after the last connection.
@@ -256,7 +261,6 @@ int application::run() {
     return 1;
   }
 
-  health::check_scheduler scheduler(control.get_executor(), model);
   scheduler.apply(cfg_.checks);
   lifecycle life(control, server, model, scheduler, cfg_);
   life.start();

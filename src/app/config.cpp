@@ -4,12 +4,12 @@
 #include "badges_health/app/config.hpp"
 
 #include "badges_health/app/checks_file.hpp"
-#include "badges_health/health/postgres_conninfo.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -224,6 +224,17 @@ const std::vector<flag>& flags() {
       {"--grpc-unavailable-when-not-serving", "GRPC_UNAVAILABLE_WHEN_NOT_SERVING", "",
        "gRPC health: answer NOT_SERVING as grpc-status 14 UNAVAILABLE (for AWS ALB)",
        switch_value(), server_field<&server_options::grpc_unavailable_when_not_serving>},
+      // The check engine's trust flags (see docs/checks.md).
+      {"--admin-token", "BADGES_HEALTH_ADMIN_TOKEN", "TOKEN",
+       "bearer token for reports to ttl checks (PUT /checks/{name}); also read from the file "
+       "named by BADGES_HEALTH_ADMIN_TOKEN_FILE",
+       non_empty(), config_field<&config::admin_token>},
+      {"--allow-exec-checks", "BADGES_HEALTH_ALLOW_EXEC_CHECKS", "",
+       "let the checks file run commands (exec checks)", switch_value(),
+       config_field<&config::allow_exec_checks>},
+      {"--max-exec-checks", "BADGES_HEALTH_MAX_EXEC_CHECKS", "N",
+       "commands exec checks may run at once (default 8)", integer_between(1, 1024),
+       config_field<&config::max_exec_checks>},
   };
   return table;
 }
@@ -290,10 +301,14 @@ command_line read_command_line(CLI::App& app, const std::vector<std::string>& ar
   return {};
 }
 
+health::read_options check_read_options(const config& cfg) {
+  return {.allow_exec = cfg.allow_exec_checks, .accept_reports = !cfg.admin_token.empty()};
+}
+
 std::string load_config_file(config& cfg) {
   if (cfg.config_file.empty()) return {};
   try {
-    cfg.checks = load_checks_file(cfg.config_file);
+    cfg.checks = load_checks_file(cfg.config_file, process_environment(), check_read_options(cfg));
   } catch (const config_error& e) {
     return e.what();
   }
@@ -376,6 +391,19 @@ parse_result parse_config(const std::vector<std::string>& args, const env_lookup
     }
   }
 
+  // The admin token from a file (a mounted secret) when neither the flag
+  // nor its variable gave one.
+  if (c.admin_token.empty() && env) {
+    if (const char* file = env("BADGES_HEALTH_ADMIN_TOKEN_FILE"); file != nullptr) {
+      const std::string label = "BADGES_HEALTH_ADMIN_TOKEN_FILE (environment): ";
+      std::ifstream in(file);
+      if (!in) return fail(label + "cannot read '" + file + "'");
+      std::getline(in, c.admin_token);
+      if (!c.admin_token.empty() && c.admin_token.back() == '\r') c.admin_token.pop_back();
+      if (c.admin_token.empty()) return fail(label + "'" + file + "' holds no token");
+    }
+  }
+
   // A lowered header limit bounds the default target limit; a target limit
   // the operator set (by flag or variable: both are results of the option)
   // above the header limit is a contradiction.
@@ -404,20 +432,12 @@ std::string effective_config_json(const config& c, const std::vector<std::string
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const auto& check : c.checks) {
     nlohmann::ordered_json entry = {{"name", check.name},
-                                    {"type", health::to_string(check.type)},
+                                    {"type", check.type().name},
                                     {"critical", check.critical},
                                     {"intervalMs", ms(check.interval)},
                                     {"timeoutMs", ms(check.timeout)}};
-    // Where the database checks connect, never with their passwords.
-    if (check.type == health::check_type::postgres) {
-      entry["conninfo"] = health::redact_conninfo(check.conninfo);
-      entry["query"] = check.query;
-    } else if (check.type == health::check_type::redis) {
-      entry["host"] = check.host;
-      entry["port"] = check.port;
-      entry["username"] = check.username;
-      entry["passwordSet"] = !check.password.empty();
-    }
+    // The type's own fields, secrets never shown.
+    check.settings->describe(entry);
     checks.push_back(std::move(entry));
   }
   const nlohmann::ordered_json out = {
@@ -445,6 +465,9 @@ std::string effective_config_json(const config& c, const std::vector<std::string
       // Whether a token is set, never the token itself.
       {"detailsTokenSet", !c.details_token.empty()},
       {"metricsTokenSet", !c.metrics_token.empty()},
+      {"adminTokenSet", !c.admin_token.empty()},
+      {"allowExecChecks", c.allow_exec_checks},
+      {"maxExecChecks", c.max_exec_checks},
       {"version", c.version},
       {"commitHash", c.commit_hash},
       {"routes", routes}};

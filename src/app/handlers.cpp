@@ -67,16 +67,17 @@ void append_timestamp(std::string& out, std::chrono::system_clock::time_point at
 }
 
 // Appends, as a JSON string, why a check whose effective status is `fail`
-// fails: its last failure, or that its result is too old to count.
-void append_failure_output(std::string& out, const health::check_snapshot& c,
-                           std::chrono::steady_clock::time_point now) {
+// or `warn` is so: its last failure or warning, or that its result is too
+// old to count.
+void append_reason(std::string& out, const health::check_snapshot& c,
+                   std::chrono::steady_clock::time_point now) {
   const auto& st = c.state;
   const auto stale_after = c.spec->stale_after();
   if (st.stale(now, stale_after)) {
     append_json(out, "no result for more than " + format_duration(stale_after) +
                          (st.has_result() ? " (stale)" : " since the check started"));
   } else {
-    append_json(out, st.failure_output());
+    append_json(out, st.reason());
   }
 }
 
@@ -90,7 +91,7 @@ void check_details(std::string& out, const health::check_snapshot& c,
   append_json(out, c.spec->name);
   out.append(R"(:{"status":")").append(health::to_string(effective));
   out.append(R"(","critical":)").append(c.spec->critical ? "true" : "false");
-  out.append(R"(,"type":")").append(health::to_string(c.spec->type));
+  out.append(R"(,"type":")").append(c.spec->type().name);
   out.append(R"(","observedAt":)");
   if (st.has_result()) {
     append_timestamp(out, st.observed_at());
@@ -99,14 +100,21 @@ void check_details(std::string& out, const health::check_snapshot& c,
   }
   out.append(R"(,"durationMs":)");
   append_json(out, milliseconds_of(st.duration()));
-  // The same latency in draft-inadarei-api-health-check's terms.
+  // In draft-inadarei-api-health-check's terms: what the check measured
+  // (free space, a plugin's datum, a certificate's days), else its latency.
   out.append(R"(,"observedValue":)");
-  append_json(out, milliseconds_of(st.duration()));
-  out.append(R"(,"observedUnit":"ms")");
+  if (const auto& seen = st.observed()) {
+    append_json(out, seen->value);
+    out.append(R"(,"observedUnit":)");
+    append_json(out, seen->unit);
+  } else {
+    append_json(out, milliseconds_of(st.duration()));
+    out.append(R"(,"observedUnit":"ms")");
+  }
   out.append(R"(,"consecutiveFailures":)").append(std::to_string(st.consecutive_failures()));
-  if (effective == health::check_status::fail) {
+  if (effective == health::check_status::fail || effective == health::check_status::warn) {
     out.append(R"(,"output":)");
-    append_failure_output(out, c, now);
+    append_reason(out, c, now);
   }
   out.append(R"(,"transitions":[)");
   bool first = true;
@@ -127,6 +135,8 @@ void check_details(std::string& out, const health::check_snapshot& c,
 std::string verbose_body(const health::summary& s, const health::health_snapshot* snap,
                          const service_info& info) {
   const auto now = std::chrono::steady_clock::now();
+  // Checks are judged at the instant their snapshot describes.
+  const auto checks_now = snap != nullptr ? snap->taken_at : now;
   ordered_json head;
   head["status"] = std::string(health::to_string(s.overall));
   head["timestamp"] = util::format_iso8601(std::chrono::system_clock::now());
@@ -143,7 +153,7 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   body.append(R"(,"checks":{)");
   for (std::size_t i = 0; i < count; ++i) {
     if (i != 0) body.push_back(',');
-    check_details(body, snap->checks[i], now);
+    check_details(body, snap->checks[i], checks_now);
   }
   body.append("}}");
   return body;
@@ -172,28 +182,12 @@ std::string_view health_json_status(health::check_status s) noexcept {
     case health::check_status::pass:
       return "pass";
     case health::check_status::pending:
+    case health::check_status::warn:
       return "warn";
     case health::check_status::fail:
       break;
   }
   return "fail";
-}
-
-// The draft's componentType: databases are datastores, what runs on this
-// host is the system, anything reached over the network a component.
-std::string_view component_type(health::check_type t) noexcept {
-  switch (t) {
-    case health::check_type::postgres:
-    case health::check_type::redis:
-      return "datastore";
-    case health::check_type::file:
-    case health::check_type::disk:
-      return "system";
-    case health::check_type::tcp:
-    case health::check_type::http:
-      break;
-  }
-  return "component";
 }
 
 // The members that do not change between requests, written once per
@@ -219,7 +213,9 @@ void health_json_check(std::string& out, const health::check_snapshot& c,
   const auto effective = st.effective(now, c.spec->stale_after());
   append_json(out, c.spec->name);
   out.pop_back();  // the closing quote: the key goes on
-  out.append(R"(:responseTime":[{"componentType":")").append(component_type(c.spec->type));
+  // The draft's componentType, as the check's type says (databases are
+  // datastores, this host the system, anything else a component).
+  out.append(R"(:responseTime":[{"componentType":")").append(c.spec->type().component_type);
   out.push_back('"');
   if (st.has_result()) {
     out.append(R"(,"observedValue":)");
@@ -232,9 +228,9 @@ void health_json_check(std::string& out, const health::check_snapshot& c,
     out.append(R"(,"time":)");
     append_timestamp(out, st.observed_at());
   }
-  if (effective == health::check_status::fail) {
+  if (effective == health::check_status::fail || effective == health::check_status::warn) {
     out.append(R"(,"output":)");
-    append_failure_output(out, c, now);
+    append_reason(out, c, now);
   } else if (effective == health::check_status::pending) {
     out.append(R"(,"output":"waiting for the first result")");
   }
@@ -252,7 +248,7 @@ std::string health_json_body(std::string_view status, std::string_view identity,
   body.push_back('"');
   body.append(identity);
   if (with_checks) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = snap != nullptr ? snap->taken_at : std::chrono::steady_clock::now();
     body.append(R"(,"checks":{)");
     for (std::size_t i = 0; i < count; ++i) {
       if (i != 0) body.push_back(',');

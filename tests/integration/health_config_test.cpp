@@ -70,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_file{
             "UnknownType",
             R"({"checks":[{"name":"mail","type":"smtp","host":"127.0.0.1","port":25}]})",
-            R"(checks[0].type: unknown type "smtp" (expected tcp, http, file, disk, postgres or redis))"},
+            R"(checks[0].type: unknown type "smtp" (expected tcp, http, grpc, postgres, redis, file, disk, exec or ttl))"},
         bad_file{
             "UnknownField",
             R"({"checks":[{"name":"db","type":"tcp","host":"127.0.0.1","port":5432,"hots":"x"}]})",
@@ -135,7 +135,8 @@ INSTANTIATE_TEST_SUITE_P(
                  R"({"checks":[{"name":"flag","type":"file","path":"/tmp/x","when":"exists"}]})",
                  R"(checks[0].when: expected "present" or "absent", got "exists")"},
         bad_file{"DiskWithoutThreshold", R"({"checks":[{"name":"disk","type":"disk","path":"/"}]})",
-                 "checks[0]: a disk check needs min_free_bytes or min_free_percent"},
+                 "checks[0]: a disk check needs min_free_bytes, min_free_percent, warn_free_bytes "
+                 "or warn_free_percent"},
         bad_file{"UnknownTopLevelField", R"({"check":[]})", "(top level): unknown field 'check'"},
         bad_file{"ChecksNotAnArray", R"({"checks":{}})", "checks: expected an array, got object"}),
     [](const ::testing::TestParamInfo<bad_file>& param_info) {
