@@ -138,6 +138,20 @@ INSTANTIATE_TEST_SUITE_P(
                  "checks[0]: a disk check needs min_free_bytes, min_free_percent, warn_free_bytes "
                  "or warn_free_percent"},
         bad_file{"UnknownTopLevelField", R"({"check":[]})", "(top level): unknown field 'check'"},
+        bad_file{"NoChecksList", "{}",
+                 "(top level): missing field 'checks' (an array, may be empty)"},
+        bad_file{"IntervalBelow100ms",
+                 "{\"checks\":[" + valid_tcp.substr(0, valid_tcp.size() - 1) +
+                     R"(,"interval":"50ms"}]})",
+                 "checks[0].interval: must be at least 100ms"},
+        bad_file{"ExecWithoutTheTrustFlag",
+                 R"({"checks":[{"name":"dns","type":"exec","command":["/bin/true"]}]})",
+                 "checks[0]: check \"dns\" runs a command, which needs --allow-exec-checks "
+                 "(BADGES_HEALTH_ALLOW_EXEC_CHECKS=true)"},
+        bad_file{"TtlWithoutAnAdminToken",
+                 R"({"checks":[{"name":"processor","type":"ttl","ttl":"30s"}]})",
+                 "checks[0]: a ttl check needs --admin-token (BADGES_HEALTH_ADMIN_TOKEN): "
+                 "reports to PUT /checks/processor must carry it"},
         bad_file{"ChecksNotAnArray", R"({"checks":{}})", "checks: expected an array, got object"}),
     [](const ::testing::TestParamInfo<bad_file>& param_info) {
       return std::string(param_info.param.name);

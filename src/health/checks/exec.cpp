@@ -83,7 +83,10 @@ check_result judge(int status, std::string_view output) {
     case 2:
       return {check_status::fail, text, out.first_datum};
     case 3:
-      return {check_status::fail, "UNKNOWN: " + text, out.first_datum};
+      // Plugins say UNKNOWN themselves; a command that is not one may not.
+      return {check_status::fail,
+              text.find("UNKNOWN") == std::string::npos ? "UNKNOWN: " + text : text,
+              out.first_datum};
     default:
       return {check_status::fail, "exit " + std::to_string(code) + ": " + text, out.first_datum};
   }
@@ -157,7 +160,10 @@ class run : public std::enable_shared_from_this<run> {
     exit_.assign(pidfd);
     read_output();
     exit_.async_wait(stream_descriptor::wait_read,
-                     [self = shared_from_this()](boost::system::error_code) { self->on_exit(); });
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       // Aborted only when the io_context goes (the service stops).
+                       if (ec != asio::error::operation_aborted) self->on_exit();
+                     });
     return true;
   }
 
