@@ -448,6 +448,29 @@ TEST_F(handlers_test, health_json_checks_are_shaped_as_the_draft_says) {
   EXPECT_EQ(verbose.at("checks").at("cache").at("output"), cache.at("output"));
 }
 
+TEST_F(handlers_test, a_warning_check_shows_its_reason_and_what_it_observed) {
+  source_.set(status::degraded);
+  source_.set_checks({check_with_results(
+      "space", "disk",
+      {{health::check_status::warn, "1024 bytes free, below warn_free_bytes 2048",
+        health::observation{1024, "bytes"}}})});
+  const auto verbose = nlohmann::json::parse(call(status_, "/status?verbose=true").body);
+  const auto& space = verbose.at("checks").at("space");
+  EXPECT_EQ(space.at("status"), "warn");
+  EXPECT_EQ(space.at("output"), "1024 bytes free, below warn_free_bytes 2048");
+  EXPECT_EQ(space.at("observedValue"), 1024);
+  EXPECT_EQ(space.at("observedUnit"), "bytes");
+  EXPECT_EQ(space.at("durationMs"), 1.23) << "the latency is still there";
+  EXPECT_EQ(space.at("transitions").at(0).at("to"), "warn");
+
+  const auto health_json =
+      nlohmann::json::parse(response_of(invoke_health_json(status_, "/status")).body);
+  EXPECT_EQ(health_json.at("status"), "warn");
+  const auto& measured = health_json.at("checks").at("space:responseTime").at(0);
+  EXPECT_EQ(measured.at("status"), "warn");
+  EXPECT_EQ(measured.at("output"), "1024 bytes free, below warn_free_bytes 2048");
+}
+
 TEST_F(handlers_test, health_json_checks_need_the_details_token_when_one_is_set) {
   source_.set_checks(
       {check_with_results("db", "tcp", {{health::check_status::pass, "connected"}})});
