@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/checks_file.hpp"
 #include "badges_health/app/grpc_health_service.hpp"
 #include "badges_health/app/handlers.hpp"
@@ -72,10 +73,9 @@ std::string down_reason(const std::shared_ptr<const health::health_snapshot>& sn
   constexpr std::size_t named = 3;
   std::vector<std::string_view> failing;
   if (snapshot) {
-    const auto now = std::chrono::steady_clock::now();
     for (const auto& c : snapshot->checks) {
-      if (c.spec->critical &&
-          c.state.effective(now, c.spec->stale_after()) == health::check_status::fail) {
+      if (c.spec->critical && c.state.effective(snapshot->taken_at, c.spec->stale_after()) ==
+                                  health::check_status::fail) {
         failing.push_back(c.spec->name);
       }
     }
@@ -222,7 +222,8 @@ class lifecycle {
       return;
     }
     try {
-      const auto specs = load_checks_file(cfg_.config_file);
+      const auto specs =
+          load_checks_file(cfg_.config_file, process_environment(), check_read_options(cfg_));
       scheduler_.apply(specs);
       spdlog::info("reloaded {}: {} checks", cfg_.config_file, specs.size());
     } catch (const config_error& e) {
@@ -289,12 +290,25 @@ int application::run() {
   raise_descriptor_limit(cfg_.server.max_connections);
 
   health::health_model model;
+  // Signals, drain timers, the checks and the agent port run here, on the
+  // main thread, apart from the request workers.
+  asio::io_context control{1};
+  health::check_scheduler scheduler(
+      {.executor = control.get_executor(),
+       .clock = &health::system_clock(),
+       .child_processes = std::make_shared<health::child_process_limit>(cfg_.max_exec_checks)},
+      model);
+
   service_info info;
   info.version = cfg_.version;
   info.commit_hash = cfg_.commit_hash;
   http::metrics_registry metrics(cfg_.server.threads);
   http::router router;
-  register_routes(router, model, metrics, info, cfg_.details_token, cfg_.metrics_token);
+  // Reports to ttl checks, only when an admin token is set: without one
+  // the route does not exist.
+  const check_report_handler reports(scheduler, cfg_.admin_token);
+  register_routes(router, model, metrics, info, cfg_.details_token, cfg_.metrics_token,
+                  cfg_.admin_token.empty() ? nullptr : &reports);
   const http::error_middleware middleware(router);
   // gRPC Watch streams hear of every change the model publishes.
   const grpc_health_service grpc(model);
@@ -302,10 +316,6 @@ int application::run() {
       cfg_.server, middleware, metrics, &grpc,
       cfg_.server.access_log ? make_access_log(cfg_.format) : http::access_log_sink{});
   model.on_change([&server] { server.health_changed(); });
-
-  // Signals, drain timers and the checks run here, on the main thread,
-  // apart from the request workers.
-  asio::io_context control{1};
 
   // The agent port answers until the process stops (`drain` once
   // draining); it closes with the HTTP port.
@@ -320,7 +330,6 @@ int application::run() {
   }
   const address_file written_address(cfg_.address_file, endpoints.http);
 
-  health::check_scheduler scheduler(control.get_executor(), model);
   scheduler.apply(cfg_.checks);
   lifecycle life(control, server, model, scheduler, cfg_, secrets_of(cfg_));
   life.start();

@@ -4,12 +4,12 @@
 #include "badges_health/app/config.hpp"
 
 #include "badges_health/app/checks_file.hpp"
-#include "badges_health/health/postgres_conninfo.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -326,6 +326,13 @@ const std::vector<flag>& flags() {
        "write the address the server listens on to PATH, where `badges-health probe` reads it "
        "(the image sets /tmp/badges-health.address)",
        non_empty(), config_field<&config::address_file>()},
+      // The check engine's trust flags (see docs/checks.md).
+      {"--admin-token", "TOKEN", "bearer token for reports to ttl checks (PUT /checks/{name})",
+       non_empty(), config_field<&config::admin_token>()},
+      {"--allow-exec-checks", "", "let the checks file run commands (exec checks)", switch_value(),
+       config_field<&config::allow_exec_checks>()},
+      {"--max-exec-checks", "N", "commands exec checks may run at once", integer_between(1, 1024),
+       config_field<&config::max_exec_checks>()},
   };
   return table;
 }
@@ -407,10 +414,14 @@ command_line read_command_line(CLI::App& app, const std::vector<std::string>& ar
   return {};
 }
 
+health::read_options check_read_options(const config& cfg) {
+  return {.allow_exec = cfg.allow_exec_checks, .accept_reports = !cfg.admin_token.empty()};
+}
+
 std::string load_config_file(config& cfg) {
   if (cfg.config_file.empty()) return {};
   try {
-    cfg.checks = load_checks_file(cfg.config_file);
+    cfg.checks = load_checks_file(cfg.config_file, process_environment(), check_read_options(cfg));
   } catch (const config_error& e) {
     return e.what();
   }
@@ -562,20 +573,12 @@ std::string effective_config_json(const config& c, const std::vector<std::string
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const auto& check : c.checks) {
     nlohmann::ordered_json entry = {{"name", check.name},
-                                    {"type", health::to_string(check.type)},
+                                    {"type", check.type().name},
                                     {"critical", check.critical},
                                     {"intervalMs", ms(check.interval)},
                                     {"timeoutMs", ms(check.timeout)}};
-    // Where the database checks connect, never with their passwords.
-    if (check.type == health::check_type::postgres) {
-      entry["conninfo"] = health::redact_conninfo(check.conninfo);
-      entry["query"] = check.query;
-    } else if (check.type == health::check_type::redis) {
-      entry["host"] = check.host;
-      entry["port"] = check.port;
-      entry["username"] = check.username;
-      entry["passwordSet"] = !check.password.empty();
-    }
+    // The type's own fields, secrets never shown.
+    check.settings->describe(entry);
     checks.push_back(std::move(entry));
   }
   const nlohmann::ordered_json out = {
@@ -606,6 +609,10 @@ std::string effective_config_json(const config& c, const std::vector<std::string
       {"metricsTokenSet", !c.metrics_token.empty()},
       {"metricsTokenFile", optional_text(c.metrics_token.file())},
       {"addressFile", optional_text(c.address_file)},
+      {"adminTokenSet", !c.admin_token.empty()},
+      {"adminTokenFile", optional_text(c.admin_token.file())},
+      {"allowExecChecks", c.allow_exec_checks},
+      {"maxExecChecks", c.max_exec_checks},
       {"version", c.version},
       {"commitHash", c.commit_hash},
       {"routes", routes}};

@@ -1,6 +1,5 @@
+// The gRPC health service's answers, read from the health model.
 #include "badges_health/app/grpc_health_service.hpp"
-
-#include <chrono>
 
 #include "badges_health/health/health_snapshot.hpp"
 
@@ -26,13 +25,14 @@ std::optional<http::serving_status> grpc_health_service::status(std::string_view
   if (service == "readiness") return serving_if(source_.current().readiness());
   const auto snap = source_.details();
   if (!snap) return std::nullopt;
-  const auto now = std::chrono::steady_clock::now();
   for (const auto& c : snap->checks) {
     if (c.spec->name != service) continue;
-    switch (c.state.effective(now, c.spec->stale_after())) {
+    switch (c.state.effective(snap->taken_at, c.spec->stale_after())) {
       case health::check_status::pending:
         return http::serving_status::unknown;
+      // A warning still serves (the service as a whole is degraded, not down).
       case health::check_status::pass:
+      case health::check_status::warn:
         return http::serving_status::serving;
       case health::check_status::fail:
         return http::serving_status::not_serving;

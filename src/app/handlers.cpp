@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "badges_health/app/bearer_auth.hpp"
+#include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/config.hpp"
 #include "badges_health/app/openapi_document.hpp"
 #include "badges_health/health/health_model.hpp"
@@ -67,16 +68,17 @@ void append_timestamp(std::string& out, std::chrono::system_clock::time_point at
 }
 
 // Appends, as a JSON string, why a check whose effective status is `fail`
-// fails: its last failure, or that its result is too old to count.
-void append_failure_output(std::string& out, const health::check_snapshot& c,
-                           std::chrono::steady_clock::time_point now) {
+// or `warn` is so: its last failure or warning, or that its result is too
+// old to count.
+void append_reason(std::string& out, const health::check_snapshot& c,
+                   std::chrono::steady_clock::time_point now) {
   const auto& st = c.state;
   const auto stale_after = c.spec->stale_after();
   if (st.stale(now, stale_after)) {
     append_json(out, "no result for more than " + format_duration(stale_after) +
                          (st.has_result() ? " (stale)" : " since the check started"));
   } else {
-    append_json(out, st.failure_output());
+    append_json(out, st.reason());
   }
 }
 
@@ -90,7 +92,7 @@ void check_details(std::string& out, const health::check_snapshot& c,
   append_json(out, c.spec->name);
   out.append(R"(:{"status":")").append(health::to_string(effective));
   out.append(R"(","critical":)").append(c.spec->critical ? "true" : "false");
-  out.append(R"(,"type":")").append(health::to_string(c.spec->type));
+  out.append(R"(,"type":")").append(c.spec->type().name);
   out.append(R"(","observedAt":)");
   if (st.has_result()) {
     append_timestamp(out, st.observed_at());
@@ -99,14 +101,21 @@ void check_details(std::string& out, const health::check_snapshot& c,
   }
   out.append(R"(,"durationMs":)");
   append_json(out, milliseconds_of(st.duration()));
-  // The same latency in draft-inadarei-api-health-check's terms.
+  // In draft-inadarei-api-health-check's terms: what the check measured
+  // (free space, a plugin's datum, a certificate's days), else its latency.
   out.append(R"(,"observedValue":)");
-  append_json(out, milliseconds_of(st.duration()));
-  out.append(R"(,"observedUnit":"ms")");
+  if (const auto& seen = st.observed()) {
+    append_json(out, seen->value);
+    out.append(R"(,"observedUnit":)");
+    append_json(out, seen->unit);
+  } else {
+    append_json(out, milliseconds_of(st.duration()));
+    out.append(R"(,"observedUnit":"ms")");
+  }
   out.append(R"(,"consecutiveFailures":)").append(std::to_string(st.consecutive_failures()));
-  if (effective == health::check_status::fail) {
+  if (effective == health::check_status::fail || effective == health::check_status::warn) {
     out.append(R"(,"output":)");
-    append_failure_output(out, c, now);
+    append_reason(out, c, now);
   }
   out.append(R"(,"transitions":[)");
   bool first = true;
@@ -127,6 +136,8 @@ void check_details(std::string& out, const health::check_snapshot& c,
 std::string verbose_body(const health::summary& s, const health::health_snapshot* snap,
                          const service_info& info) {
   const auto now = std::chrono::steady_clock::now();
+  // Checks are judged at the instant their snapshot describes.
+  const auto checks_now = snap != nullptr ? snap->taken_at : now;
   ordered_json head;
   head["status"] = std::string(health::to_string(s.overall));
   head["timestamp"] = util::format_iso8601(std::chrono::system_clock::now());
@@ -143,7 +154,7 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   body.append(R"(,"checks":{)");
   for (std::size_t i = 0; i < count; ++i) {
     if (i != 0) body.push_back(',');
-    check_details(body, snap->checks[i], now);
+    check_details(body, snap->checks[i], checks_now);
   }
   body.append("}}");
   return body;
@@ -172,28 +183,12 @@ std::string_view health_json_status(health::check_status s) noexcept {
     case health::check_status::pass:
       return "pass";
     case health::check_status::pending:
+    case health::check_status::warn:
       return "warn";
     case health::check_status::fail:
       break;
   }
   return "fail";
-}
-
-// The draft's componentType: databases are datastores, what runs on this
-// host is the system, anything reached over the network a component.
-std::string_view component_type(health::check_type t) noexcept {
-  switch (t) {
-    case health::check_type::postgres:
-    case health::check_type::redis:
-      return "datastore";
-    case health::check_type::file:
-    case health::check_type::disk:
-      return "system";
-    case health::check_type::tcp:
-    case health::check_type::http:
-      break;
-  }
-  return "component";
 }
 
 // The members that do not change between requests, written once per
@@ -219,7 +214,9 @@ void health_json_check(std::string& out, const health::check_snapshot& c,
   const auto effective = st.effective(now, c.spec->stale_after());
   append_json(out, c.spec->name);
   out.pop_back();  // the closing quote: the key goes on
-  out.append(R"(:responseTime":[{"componentType":")").append(component_type(c.spec->type));
+  // The draft's componentType, as the check's type says (databases are
+  // datastores, this host the system, anything else a component).
+  out.append(R"(:responseTime":[{"componentType":")").append(c.spec->type().component_type);
   out.push_back('"');
   if (st.has_result()) {
     out.append(R"(,"observedValue":)");
@@ -232,9 +229,9 @@ void health_json_check(std::string& out, const health::check_snapshot& c,
     out.append(R"(,"time":)");
     append_timestamp(out, st.observed_at());
   }
-  if (effective == health::check_status::fail) {
+  if (effective == health::check_status::fail || effective == health::check_status::warn) {
     out.append(R"(,"output":)");
-    append_failure_output(out, c, now);
+    append_reason(out, c, now);
   } else if (effective == health::check_status::pending) {
     out.append(R"(,"output":"waiting for the first result")");
   }
@@ -252,7 +249,7 @@ std::string health_json_body(std::string_view status, std::string_view identity,
   body.push_back('"');
   body.append(identity);
   if (with_checks) {
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = snap != nullptr ? snap->taken_at : std::chrono::steady_clock::now();
     body.append(R"(,"checks":{)");
     for (std::size_t i = 0; i < count; ++i) {
       if (i != 0) body.push_back(',');
@@ -510,7 +507,8 @@ http::handler guarded_by(secret token, http::handler inner) {
 
 void register_routes(http::router& r, const health::status_source& source,
                      http::metrics_registry& registry, const service_info& info,
-                     const secret& details_token, const secret& metrics_token) {
+                     const secret& details_token, const secret& metrics_token,
+                     const check_report_handler* reports) {
   r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source, info, details_token));
@@ -519,6 +517,14 @@ void register_routes(http::router& r, const health::status_source& source,
   r.add_get("/metrics", guarded_by(metrics_token, make_metrics_handler(registry, source, info)));
   r.add_get("/openapi.json", make_openapi_handler());
   r.add_get("/", make_index_handler(info.version, r));
+  if (reports != nullptr) {
+    r.add_put("/checks/{name}", [reports](const http::request_view& req) -> http::handler_result {
+      constexpr std::string_view prefix = "/checks/";
+      const auto name = req.path().substr(prefix.size());
+      return reports->handle(name, req.header(boost::beast::http::field::authorization),
+                             req.header(boost::beast::http::field::content_type), req.body());
+    });
+  }
   registry.set_routes(r.paths());
   // HAProxy's bare `option httpchk` (`OPTIONS / HTTP/1.0`) and `OPTIONS *`
   // answer 503 whenever /status would.

@@ -174,11 +174,14 @@ void health_metrics(std::string& out, const health::status_source& source) {
 
   const auto snap = source.details();
   if (!snap || snap->checks.empty()) return;
-  const auto now = std::chrono::steady_clock::now();
+  // Judged at the instant the snapshot describes.
+  const auto now = snap->taken_at;
   header(out, "badges_health_check_up", "gauge",
-         "1 when the check passes (hysteresis and staleness applied), 0 otherwise.");
+         "1 when the check passes or warns (hysteresis and staleness applied), 0 otherwise.");
   for (const auto& c : snap->checks) {
-    const bool up = c.state.effective(now, c.spec->stale_after()) == health::check_status::pass;
+    const auto state_now = c.state.effective(now, c.spec->stale_after());
+    const bool up =
+        state_now == health::check_status::pass || state_now == health::check_status::warn;
     out.append("badges_health_check_up{check=\"")
         .append(label(c.spec->name))
         .append("\",critical=\"")
@@ -186,6 +189,21 @@ void health_metrics(std::string& out, const health::status_source& source) {
         .append("\"} ")
         .append(up ? "1" : "0")
         .append("\n");
+  }
+  header(out, "badges_health_check_status", "gauge",
+         "1 for the check's current state of pending, pass, warn and fail, 0 for the others.");
+  for (const auto& c : snap->checks) {
+    const auto state_now = c.state.effective(now, c.spec->stale_after());
+    for (const auto state : {health::check_status::pending, health::check_status::pass,
+                             health::check_status::warn, health::check_status::fail}) {
+      out.append("badges_health_check_status{check=\"")
+          .append(label(c.spec->name))
+          .append("\",status=\"")
+          .append(health::to_string(state))
+          .append("\"} ")
+          .append(state_now == state ? "1" : "0")
+          .append("\n");
+    }
   }
   header(out, "badges_health_check_duration_seconds", "gauge", "Duration of the latest attempt.");
   for (const auto& c : snap->checks) {

@@ -1,4 +1,4 @@
-// The probe subcommand: one GET through the same http probe the checks
+// The probe subcommand: one GET through the same http checker the checks
 // use, bounded by a timeout, to the address the server listens on.
 #include "badges_health/app/probe_command.hpp"
 
@@ -10,9 +10,13 @@
 #include <fstream>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "badges_health/app/flag_reference.hpp"
-#include "badges_health/app/http_url.hpp"
-#include "badges_health/health/probe.hpp"
+#include "badges_health/health/check_clock.hpp"
+#include "badges_health/health/check_reader.hpp"
+#include "badges_health/health/checker.hpp"
+#include "badges_health/util/http_url.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -186,28 +190,47 @@ int run_probe_command(const std::vector<std::string>& args, const env_lookup& en
     url = "http://" + where.host + ":" + std::to_string(where.port) + "/livez";
   }
 
+  if (auto parsed = util::parse_http_url(url); !parsed) {
+    return fail("--url: " + parsed.error());
+  }
+  // The checks file's http check, as an operator would write it; a
+  // certificate's expiry is not the probe's concern.
+  nlohmann::json check = {
+      {"name", "probe"}, {"type", "http"}, {"url", url}, {"expect_status", 200}};
+  if (url.starts_with("https://")) check["cert_warn_days"] = 0;
   health::check_spec spec;
-  if (auto err = parse_http_url(url, spec); !err.empty()) return fail("--url: " + err);
-  spec.type = health::check_type::http;
-  spec.expect_status = {{200, 200}};
+  try {
+    spec = health::read_check(check, "--url", {});
+  } catch (const health::config_error& e) {
+    return fail(e.what());
+  }
 
   boost::asio::io_context ioc{1};
-  auto probe = health::make_probe(spec, ioc.get_executor());
+  std::optional<health::check_result> result;
+  std::shared_ptr<health::checker> checker;
+  try {
+    checker = spec.settings->make_checker(
+        spec,
+        {.executor = ioc.get_executor(), .clock = &health::system_clock(), .child_processes = {}});
+  } catch (const std::exception& e) {
+    std::cerr << "probe: " << url << ": " << e.what() << "\n";
+    return 1;
+  }
   boost::asio::steady_timer deadline(ioc, timeout);
-  std::optional<health::probe_result> result;
-  probe->start([&](health::probe_result r) {
+  checker->start([&](health::check_result r) {
     if (result) return;
     result = std::move(r);
     deadline.cancel();
   });
   deadline.async_wait([&](boost::system::error_code ec) {
     if (ec || result) return;
-    result = health::probe_result{false, "timed out after " + format_duration(timeout)};
-    probe->cancel();
+    result = health::check_result{health::check_status::fail,
+                                  "timed out after " + format_duration(timeout)};
+    checker->cancel();
   });
   ioc.run();
 
-  if (result && result->pass) return 0;
+  if (result && result->status == health::check_status::pass) return 0;
   std::cerr << "probe: " << url << ": " << (result ? result->output : "no answer") << "\n";
   return 1;
 }

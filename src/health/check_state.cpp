@@ -1,27 +1,27 @@
 // Hysteresis and staleness of one check.
 #include "badges_health/health/check_state.hpp"
 
-#include "badges_health/health/check_spec.hpp"
+#include <algorithm>
 
 namespace badges_health::health {
 
-std::string_view to_string(check_type t) noexcept {
-  switch (t) {
-    case check_type::tcp:
-      return "tcp";
-    case check_type::http:
-      return "http";
-    case check_type::file:
-      return "file";
-    case check_type::disk:
-      return "disk";
-    case check_type::postgres:
-      return "postgres";
-    case check_type::redis:
-      return "redis";
+namespace {
+
+// pass < warn < fail: how bad a result is.
+int badness(check_status s) noexcept {
+  switch (s) {
+    case check_status::pass:
+      return 0;
+    case check_status::warn:
+      return 1;
+    case check_status::fail:
+    case check_status::pending:
+      break;
   }
-  return "unknown";
+  return 2;
 }
+
+}  // namespace
 
 std::string_view to_string(check_status s) noexcept {
   switch (s) {
@@ -29,44 +29,79 @@ std::string_view to_string(check_status s) noexcept {
       return "pending";
     case check_status::pass:
       return "pass";
+    case check_status::warn:
+      return "warn";
     case check_status::fail:
       return "fail";
   }
   return "fail";
 }
 
-bool check_state::apply(const probe_result& r, unsigned rise, unsigned fall, steady_time now,
+bool check_state::apply(const check_result& r, unsigned rise, unsigned fall, steady_time now,
                         system_time wall_now, std::chrono::microseconds duration) {
+  // A result is pass, warn or fail; anything else is a failure.
+  const check_status result = r.status == check_status::pass || r.status == check_status::warn
+                                  ? r.status
+                                  : check_status::fail;
   observed_steady_ = now;
   observed_at_ = wall_now;
   duration_ = duration;
+  observed_ = r.observed;
   last_output_ = r.output;
-  if (r.pass) {
-    ++consecutive_passes_;
-    consecutive_failures_ = 0;
-  } else {
-    ++consecutive_failures_;
-    consecutive_passes_ = 0;
+  consecutive_passes_ = result == check_status::pass ? consecutive_passes_ + 1 : 0;
+  consecutive_failures_ = result == check_status::fail ? consecutive_failures_ + 1 : 0;
+  if (result == check_status::fail) {
     ++total_failures_;
     failure_output_ = r.output;
+  } else if (result == check_status::warn) {
+    warning_output_ = r.output;
   }
 
   const check_status before = status_;
   if (status_ == check_status::pending) {
     // The first result decides at once, as Envoy does at start-up.
-    status_ = r.pass ? check_status::pass : check_status::fail;
-  } else if (status_ == check_status::pass && consecutive_failures_ >= fall) {
-    status_ = check_status::fail;
-  } else if (status_ == check_status::fail && consecutive_passes_ >= rise) {
-    status_ = check_status::pass;
+    status_ = result;
+    streak_ = 1;
+  } else if (badness(result) > badness(status_)) {
+    better_run_ = 0;
+    worse_reach_ =
+        worse_run_ == 0 || badness(result) < badness(worse_reach_) ? result : worse_reach_;
+    if (++worse_run_ >= fall) {
+      status_ = worse_reach_;
+      streak_ = worse_run_;
+    }
+  } else if (badness(result) < badness(status_)) {
+    worse_run_ = 0;
+    better_reach_ =
+        better_run_ == 0 || badness(result) > badness(better_reach_) ? result : better_reach_;
+    if (++better_run_ >= rise) {
+      status_ = better_reach_;
+      streak_ = better_run_;
+    }
+  } else {
+    worse_run_ = better_run_ = 0;
   }
   if (status_ == before) return false;
+  worse_run_ = better_run_ = 0;
   auto next = transitions_ ? std::make_shared<std::vector<transition>>(*transitions_)
                            : std::make_shared<std::vector<transition>>();
   if (next->size() == max_transitions) next->erase(next->begin());
   next->push_back(transition{wall_now, before, status_, r.output});
   transitions_ = std::move(next);
   return true;
+}
+
+const std::string& check_state::reason() const noexcept {
+  switch (status_) {
+    case check_status::fail:
+      return failure_output_;
+    case check_status::warn:
+      return warning_output_;
+    case check_status::pass:
+    case check_status::pending:
+      break;
+  }
+  return last_output_;
 }
 
 const std::vector<transition>& check_state::transitions() const noexcept {

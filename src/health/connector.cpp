@@ -1,4 +1,5 @@
-// Asynchronous resolve-and-connect shared by the tcp, http and redis checks.
+// Asynchronous resolve-and-connect shared by the tcp, http, grpc and redis
+// checks.
 #include "connector.hpp"
 
 #include <netinet/in.h>
@@ -21,16 +22,18 @@ using quick_ack = util::boolean_socket_option<IPPROTO_TCP, TCP_QUICKACK>;
 }  // namespace
 
 connector::connector(std::string host, unsigned short port, asio::any_io_executor ex, final_ack ack)
-    : host_(std::move(host)),
-      port_(std::to_string(port)),
-      port_number_(port),
-      ack_(ack),
-      socket_(std::move(ex)) {
+    : host_(std::move(host)), port_(std::to_string(port)), port_number_(port), ack_(ack) {
   const bool v6 = host_.find(':') != std::string::npos;
   authority_ = (v6 ? "[" + host_ + "]" : host_) + ":" + port_;
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(host_, ec);
-  if (!ec) literal_ = address;
+  // A literal address needs no resolver: its round trip (a hand-off to
+  // Asio's resolver thread and back) would cost more than the connect.
+  if (!ec) {
+    literal_ = address;
+  } else {
+    resolver_.emplace(std::move(ex));
+  }
 }
 
 std::string connector::describe(const tcp::endpoint& ep) const {
@@ -40,67 +43,64 @@ std::string connector::describe(const tcp::endpoint& ep) const {
   return ep.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
 }
 
-void connector::start(completion done) {
-  // A literal address needs no resolver: its round trip (a hand-off to
-  // Asio's resolver thread and back) would cost more than the connect.
+void connector::start(tcp::socket& socket, completion done) {
+  const std::uint64_t attempt = ++attempt_;
   if (literal_) {
     const tcp::endpoint ep(*literal_, port_number_);
-    connect_one(ep, [this, ep, done = std::move(done)](boost::system::error_code ec) {
-      if (ec) return done("connect " + authority_ + ": " + ec.message(), ep);
-      done({}, ep);
-    });
+    connect_one(socket, ep,
+                [this, attempt, ep, done = std::move(done)](boost::system::error_code ec) {
+                  if (attempt != attempt_) return;
+                  if (ec) return done("connect " + authority_ + ": " + ec.message(), ep);
+                  done({}, ep);
+                });
     return;
   }
-  resolver_.emplace(socket_.get_executor());
   resolver_->async_resolve(
       host_, port_,
-      [this, done = std::move(done)](boost::system::error_code ec,
-                                     tcp::resolver::results_type results) mutable {
-        if (cancelled_) ec = asio::error::operation_aborted;
+      [this, &socket, attempt, done = std::move(done)](
+          boost::system::error_code ec, tcp::resolver::results_type results) mutable {
+        if (attempt != attempt_) return;
         if (ec) return done("resolve " + host_ + ": " + ec.message(), tcp::endpoint{});
-        if (results.empty()) {
-          return done("resolve " + host_ + ": no addresses", tcp::endpoint{});
-        }
+        if (results.empty()) return done("resolve " + host_ + ": no addresses", tcp::endpoint{});
         const auto first = results.begin();
-        connect_next(std::move(results), first, std::move(done));
+        connect_next(socket, attempt, std::move(results), first, std::move(done));
       });
 }
 
-void connector::connect_one(const tcp::endpoint& ep,
+void connector::connect_one(tcp::socket& socket, const tcp::endpoint& ep,
                             std::function<void(boost::system::error_code)> done) {
   boost::system::error_code ec;
-  socket_.close(ec);
-  socket_.open(ep.protocol(), ec);
+  socket.close(ec);
+  socket.open(ep.protocol(), ec);
   // Best effort: without it the handshake completes, which is still a
   // correct check.
-  if (!ec && ack_ == final_ack::held) socket_.set_option(quick_ack(false), ec);
-  if (ec && !socket_.is_open()) {
-    return asio::post(socket_.get_executor(), [ec, done = std::move(done)] { done(ec); });
+  if (!ec && ack_ == final_ack::held) socket.set_option(quick_ack(false), ec);
+  if (ec && !socket.is_open()) {
+    return asio::post(socket.get_executor(), [ec, done = std::move(done)] { done(ec); });
   }
-  socket_.async_connect(ep, std::move(done));
+  socket.async_connect(ep, std::move(done));
 }
 
-void connector::connect_next(tcp::resolver::results_type results,
+void connector::connect_next(tcp::socket& socket, std::uint64_t attempt,
+                             tcp::resolver::results_type results,
                              tcp::resolver::results_type::const_iterator next, completion done) {
   const tcp::endpoint ep = next->endpoint();
-  connect_one(ep, [this, results = std::move(results), next, ep,
-                   done = std::move(done)](boost::system::error_code ec) mutable {
-    if (cancelled_) ec = asio::error::operation_aborted;
-    if (!ec) return done({}, ep);
-    // Cancelled (timed out): stop; otherwise the next address, if any.
-    if (ec == asio::error::operation_aborted || std::next(next) == results.end()) {
-      return done("connect " + authority_ + ": " + ec.message(), ep);
-    }
-    const auto after = std::next(next);
-    connect_next(std::move(results), after, std::move(done));
-  });
+  connect_one(socket, ep,
+              [this, &socket, attempt, results = std::move(results), next, ep,
+               done = std::move(done)](boost::system::error_code ec) mutable {
+                if (attempt != attempt_) return;
+                if (!ec) return done({}, ep);
+                if (std::next(next) == results.end()) {
+                  return done("connect " + authority_ + ": " + ec.message(), ep);
+                }
+                const auto after = std::next(next);
+                connect_next(socket, attempt, std::move(results), after, std::move(done));
+              });
 }
 
 void connector::cancel() noexcept {
-  cancelled_ = true;
+  ++attempt_;
   if (resolver_) resolver_->cancel();
-  boost::system::error_code ignored;
-  socket_.close(ignored);
 }
 
 }  // namespace badges_health::health

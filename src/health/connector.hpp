@@ -1,10 +1,14 @@
-// Resolve-then-connect, the first step of the tcp, http and redis checks.
-// A host name is resolved asynchronously on every attempt (each address in
-// turn until one connects); a literal IP address is used as it is.
+// Resolve-then-connect, the first step of the tcp, http, grpc and redis
+// checks. Long-lived, one per checker: the host is parsed once, a host name
+// is resolved asynchronously on every attempt by the connector's own
+// resolver (each address in turn until one connects), and a literal IP
+// address is used as it is. The socket is the attempt's: a composed read
+// or write of an abandoned attempt may still be finishing on its own.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,13 +36,16 @@ class connector {
   connector(std::string host, unsigned short port, boost::asio::any_io_executor ex,
             final_ack ack = final_ack::immediate);
 
-  /// The caller keeps the connector alive until `done` runs.
-  void start(completion done);
-  /// Stops a resolve or connect in progress (its completion then reports
-  /// the cancellation) and closes the socket.
+  /// Connects `socket` (closing whatever it held). `done` runs once, unless
+  /// cancel() comes first; until then the caller keeps the connector and
+  /// the socket alive.
+  void start(boost::asio::ip::tcp::socket& socket, completion done);
+  /// Stops a resolve or connect in progress: its completion is never
+  /// called. The caller closes its socket.
   void cancel() noexcept;
 
-  boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+  const std::string& host() const noexcept { return host_; }
+  bool host_is_address() const noexcept { return literal_.has_value(); }
   /// host:port, with an IPv6 literal in brackets.
   const std::string& authority() const noexcept { return authority_; }
   /// The address connected to, as address:port (the authority when the
@@ -47,10 +54,11 @@ class connector {
 
  private:
   // One address: open, set the socket up, connect.
-  void connect_one(const boost::asio::ip::tcp::endpoint& ep,
+  void connect_one(boost::asio::ip::tcp::socket& socket, const boost::asio::ip::tcp::endpoint& ep,
                    std::function<void(boost::system::error_code)> done);
   // The resolved addresses from `next` on, until one connects.
-  void connect_next(boost::asio::ip::tcp::resolver::results_type results,
+  void connect_next(boost::asio::ip::tcp::socket& socket, std::uint64_t attempt,
+                    boost::asio::ip::tcp::resolver::results_type results,
                     boost::asio::ip::tcp::resolver::results_type::const_iterator next,
                     completion done);
 
@@ -60,13 +68,12 @@ class connector {
   std::string authority_;
   std::optional<boost::asio::ip::address> literal_;
   final_ack ack_;
-  // Set by cancel(): a resolve or connect that completes afterwards (its
-  // handler already queued) goes no further.
-  bool cancelled_ = false;
-  // Only for a host name (a resolver costs an allocation and a service
-  // lookup, paid on every attempt).
+  // The connect in progress; cancel() moves it on, so that a resolve or
+  // connect that completes afterwards (its handler already queued) goes no
+  // further.
+  std::uint64_t attempt_ = 0;
+  // Only for a host name.
   std::optional<boost::asio::ip::tcp::resolver> resolver_;
-  boost::asio::ip::tcp::socket socket_;
 };
 
 }  // namespace badges_health::health

@@ -10,16 +10,16 @@ namespace badges_health::health {
 
 namespace {
 
-using steady_clock = std::chrono::steady_clock;
+using time_point = check_clock::time_point;
 
 // The summary word: bits 3.. the end of freshness in steady-clock
 // nanoseconds (2^61 ns is 73 years of uptime), bits 1-2 the overall
 // status, bit 0 ready.
 constexpr std::uint64_t never = (std::uint64_t{1} << 61) - 1;
 
-std::uint64_t pack(summary s, steady_clock::time_point fresh_until) noexcept {
+std::uint64_t pack(summary s, time_point fresh_until) noexcept {
   std::uint64_t until = never;
-  if (fresh_until != steady_clock::time_point::max()) {
+  if (fresh_until != time_point::max()) {
     const auto ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(fresh_until.time_since_epoch())
             .count();
@@ -51,10 +51,11 @@ struct health_model::writer {
   std::vector<std::shared_ptr<const check_snapshot>> records;
   // When each check's result goes stale, by index: the first one is the
   // end of freshness.
-  util::indexed_heap<steady_clock::time_point> stale_times;
+  util::indexed_heap<time_point> stale_times;
   std::size_t pending = 0;
   std::size_t critical_failing = 0;
   std::size_t optional_failing = 0;
+  std::size_t warning = 0;
 
   std::size_t* counter(const check_snapshot& c) noexcept {
     switch (c.state.status()) {
@@ -62,6 +63,8 @@ struct health_model::writer {
         return &pending;
       case check_status::fail:
         return c.spec->critical ? &critical_failing : &optional_failing;
+      case check_status::warn:
+        return &warning;
       case check_status::pass:
         break;
     }
@@ -78,18 +81,19 @@ struct health_model::writer {
   summary base() const noexcept {
     summary s;
     s.ready = pending == 0;
-    s.overall = critical_failing > 0   ? status::down
-                : optional_failing > 0 ? status::degraded
-                                       : status::ok;
+    s.overall = critical_failing > 0                  ? status::down
+                : optional_failing > 0 || warning > 0 ? status::degraded
+                                                      : status::ok;
     return s;
   }
-  steady_clock::time_point fresh_until() const noexcept {
-    return stale_times.empty() ? steady_clock::time_point::max() : stale_times.top_key();
+  time_point fresh_until() const noexcept {
+    return stale_times.empty() ? time_point::max() : stale_times.top_key();
   }
 };
 
-health_model::health_model()
-    : summary_word_(pack(summary{}, steady_clock::time_point::max())),
+health_model::health_model(const check_clock& clock)
+    : clock_(clock),
+      summary_word_(pack(summary{}, time_point::max())),
       writer_(std::make_unique<writer>()) {
   writer_->table = std::make_shared<check_table>(0);
   table_.store(writer_->table.get());
@@ -101,7 +105,7 @@ summary health_model::current() const noexcept {
   const std::uint64_t word = summary_word_.load(std::memory_order_acquire);
   summary s = unpack_summary(word);
   if (unpack_until(word) != never) {
-    const auto now = steady_clock::now();
+    const auto now = clock_.now();
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch());
     if (ns.count() < 0 || static_cast<std::uint64_t>(ns.count()) > unpack_until(word)) {
       s = aggregate_cells(now);
@@ -115,7 +119,7 @@ summary health_model::current() const noexcept {
   return s;
 }
 
-summary health_model::aggregate_cells(steady_clock::time_point now) const noexcept {
+summary health_model::aggregate_cells(time_point now) const noexcept {
   const deferred_reclaimer::read_guard guard(reclaimer_);
   aggregator a(now);
   for (const auto& cell : table_.load()->cells) a.add(*cell.load());
@@ -124,7 +128,7 @@ summary health_model::aggregate_cells(steady_clock::time_point now) const noexce
 
 std::shared_ptr<const health_snapshot> health_model::details() const noexcept {
   try {
-    const auto now = steady_clock::now();
+    const auto now = clock_.now();
     std::vector<check_snapshot> checks;
     {
       const deferred_reclaimer::read_guard guard(reclaimer_);
@@ -145,7 +149,7 @@ void health_model::publish(std::shared_ptr<const health_snapshot> snapshot) {
   std::vector<std::shared_ptr<const check_snapshot>> records;
   records.reserve(n);
   w.stale_times.reset(n);
-  w.pending = w.critical_failing = w.optional_failing = 0;
+  w.pending = w.critical_failing = w.optional_failing = w.warning = 0;
   for (std::size_t i = 0; i < n; ++i) {
     auto record = std::make_shared<const check_snapshot>(snapshot->checks[i]);
     table->cells[i].store(record.get());
@@ -183,14 +187,14 @@ summary health_model::update(std::size_t index, const check_state& state) {
   // Only a change of a check's status can change what a reader sees.
   if (status_changed && on_change_) on_change_();
 
-  const auto now = steady_clock::now();
+  const auto now = clock_.now();
   if (now <= fresh_until) return base;
   aggregator a(now);
   for (const auto& r : w.records) a.add(*r);
   return a.result();
 }
 
-void health_model::store_summary(summary s, steady_clock::time_point fresh_until) noexcept {
+void health_model::store_summary(summary s, time_point fresh_until) noexcept {
   const std::uint64_t word = pack(s, fresh_until);
   // Most results change nothing but the end of freshness; a store is all
   // they cost, and no reader is woken.

@@ -7,14 +7,18 @@ namespace badges_health::health {
 
 void aggregator::add(const check_snapshot& c) noexcept {
   if (!c.state.has_result()) ready_ = false;
-  if (c.state.effective(now_, c.spec->stale_after()) != check_status::fail) return;
+  const check_status s = c.state.effective(now_, c.spec->stale_after());
+  if (s == check_status::warn) warning_ = true;
+  if (s != check_status::fail) return;
   (c.spec->critical ? critical_failing_ : optional_failing_) = true;
 }
 
 summary aggregator::result() const noexcept {
   summary s;
   s.ready = ready_;
-  s.overall = critical_failing_ ? status::down : optional_failing_ ? status::degraded : status::ok;
+  s.overall = critical_failing_               ? status::down
+              : optional_failing_ || warning_ ? status::degraded
+                                              : status::ok;
   return s;
 }
 
@@ -29,6 +33,7 @@ std::shared_ptr<const health_snapshot> make_snapshot(std::vector<check_snapshot>
                                                      std::chrono::steady_clock::time_point now) {
   auto snap = std::make_shared<health_snapshot>();
   snap->checks = std::move(checks);
+  snap->taken_at = now;
   snap->base = aggregate(snap->checks, now);
   for (const auto& c : snap->checks) {
     snap->fresh_until = std::min(snap->fresh_until, c.state.stale_at(c.spec->stale_after()));

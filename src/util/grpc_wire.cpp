@@ -3,6 +3,7 @@
 // than the whole service.
 #include "badges_health/util/grpc_wire.hpp"
 
+#include <array>
 #include <limits>
 
 namespace badges_health::util::grpc {
@@ -46,6 +47,40 @@ class reader {
 
 call_error malformed() { return {status_code::internal, "malformed HealthCheckRequest"}; }
 
+std::uint32_t message_length(std::string_view body) noexcept {
+  const auto b = [&body](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<std::uint8_t>(body[i]));
+  };
+  return b(1) << 24 | b(2) << 16 | b(3) << 8 | b(4);
+}
+
+void append_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// Skips one field of wire type `wire`; false when the body ends inside it
+// or the wire type is one no proto3 message uses.
+bool skip_field(reader& r, std::uint8_t wire) noexcept {
+  switch (wire) {
+    case wire_varint:
+      return r.varint().has_value();
+    case wire_fixed64:
+      return r.bytes(8).has_value();
+    case wire_fixed32:
+      return r.bytes(4).has_value();
+    case wire_length_delimited: {
+      const auto n = r.varint();
+      return n && r.bytes(*n);
+    }
+    default:
+      return false;  // groups (3, 4)
+  }
+}
+
 }  // namespace
 
 boost::system::result<std::string, call_error> decode_check_request(std::string_view body) {
@@ -53,11 +88,7 @@ boost::system::result<std::string, call_error> decode_check_request(std::string_
   if (body[0] != 0) {
     return call_error{status_code::unimplemented, "compressed messages are not supported"};
   }
-  const auto b = [&body](std::size_t i) {
-    return static_cast<std::uint32_t>(static_cast<std::uint8_t>(body[i]));
-  };
-  const std::uint32_t length = b(1) << 24 | b(2) << 16 | b(3) << 8 | b(4);
-  if (length != body.size() - prefix_bytes) {
+  if (message_length(body) != body.size() - prefix_bytes) {
     return call_error{status_code::internal, "expected exactly one request message"};
   }
   reader r(body.substr(prefix_bytes));
@@ -67,31 +98,16 @@ boost::system::result<std::string, call_error> decode_check_request(std::string_
     if (!key || *key >> 3 == 0) return malformed();
     const auto field = *key >> 3;
     const auto wire = static_cast<std::uint8_t>(*key & 7);
-    std::optional<std::string_view> skipped;
-    switch (wire) {
-      case wire_varint:
-        if (!r.varint()) return malformed();
-        break;
-      case wire_fixed64:
-        skipped = r.bytes(8);
-        if (!skipped) return malformed();
-        break;
-      case wire_fixed32:
-        skipped = r.bytes(4);
-        if (!skipped) return malformed();
-        break;
-      case wire_length_delimited: {
-        const auto n = r.varint();
-        const auto value = n ? r.bytes(*n) : std::nullopt;
-        if (!value) return malformed();
-        // The last occurrence of a field wins, as in every protobuf parser.
-        if (field == 1) service.assign(*value);
-        break;
-      }
-      default:
-        return malformed();  // groups (3, 4) are not in this message
+    if (field != 1) {
+      if (!skip_field(r, wire)) return malformed();
+      continue;
     }
-    if (field == 1 && wire != wire_length_delimited) return malformed();
+    if (wire != wire_length_delimited) return malformed();
+    const auto n = r.varint();
+    const auto value = n ? r.bytes(*n) : std::nullopt;
+    if (!value) return malformed();
+    // The last occurrence of a field wins, as in every protobuf parser.
+    service.assign(*value);
   }
   return service;
 }
@@ -160,6 +176,112 @@ std::string_view to_text(status_code c) noexcept {
       return "14";
   }
   return "2";  // UNKNOWN
+}
+
+std::string encode_check_request(std::string_view service) {
+  std::string message;
+  if (!service.empty()) {
+    message.push_back('\x0a');  // field 1, length-delimited
+    append_varint(message, service.size());
+    message.append(service);
+  }
+  const auto n = static_cast<std::uint32_t>(message.size());
+  std::string out{'\0', static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                  static_cast<char>(n >> 8), static_cast<char>(n)};
+  return out + message;
+}
+
+boost::system::result<serving_status, std::string> decode_check_response(std::string_view body) {
+  if (body.empty()) return std::string("no response message");
+  if (body.size() < prefix_bytes) return std::string("incomplete response message");
+  if (body[0] != 0) return std::string("compressed response message");
+  if (message_length(body) != body.size() - prefix_bytes) {
+    return std::string("expected exactly one response message");
+  }
+  reader r(body.substr(prefix_bytes));
+  std::uint64_t status = 0;  // proto3: an absent field is UNKNOWN
+  while (!r.done()) {
+    const auto key = r.varint();
+    if (!key || *key >> 3 == 0) return std::string("malformed HealthCheckResponse");
+    const auto wire = static_cast<std::uint8_t>(*key & 7);
+    if (*key >> 3 != 1) {
+      if (!skip_field(r, wire)) return std::string("malformed HealthCheckResponse");
+      continue;
+    }
+    const auto v = wire == wire_varint ? r.varint() : std::nullopt;
+    if (!v) return std::string("malformed HealthCheckResponse");
+    status = *v;
+  }
+  if (status > static_cast<std::uint64_t>(serving_status::service_unknown)) {
+    return "unknown serving status " + std::to_string(status);
+  }
+  return static_cast<serving_status>(status);
+}
+
+std::string format_timeout(std::chrono::nanoseconds timeout) {
+  constexpr std::int64_t max_digits = 99'999'999;
+  struct unit {
+    std::int64_t ns;
+    char letter;
+  };
+  constexpr std::array<unit, 6> units{{{1, 'n'},
+                                       {1'000, 'u'},
+                                       {1'000'000, 'm'},
+                                       {1'000'000'000, 'S'},
+                                       {60'000'000'000, 'M'},
+                                       {3'600'000'000'000, 'H'}}};
+  const std::int64_t ns = std::max<std::int64_t>(timeout.count(), 0);
+  for (const auto& u : units) {
+    const std::int64_t n = ns / u.ns + (ns % u.ns != 0 ? 1 : 0);
+    if (n <= max_digits) return std::to_string(n) + u.letter;
+  }
+  return std::to_string(max_digits) + 'H';
+}
+
+std::string status_name(std::uint64_t code) {
+  static constexpr std::array<std::string_view, 17> names = {"OK",
+                                                             "CANCELLED",
+                                                             "UNKNOWN",
+                                                             "INVALID_ARGUMENT",
+                                                             "DEADLINE_EXCEEDED",
+                                                             "NOT_FOUND",
+                                                             "ALREADY_EXISTS",
+                                                             "PERMISSION_DENIED",
+                                                             "RESOURCE_EXHAUSTED",
+                                                             "FAILED_PRECONDITION",
+                                                             "ABORTED",
+                                                             "OUT_OF_RANGE",
+                                                             "UNIMPLEMENTED",
+                                                             "INTERNAL",
+                                                             "UNAVAILABLE",
+                                                             "DATA_LOSS",
+                                                             "UNAUTHENTICATED"};
+  if (code < names.size()) return std::string(names[code]);
+  return "code " + std::to_string(code);
+}
+
+std::string decode_grpc_message(std::string_view text) {
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      const int hi = hex(text[i + 1]);
+      const int lo = hex(text[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+  }
+  return out;
 }
 
 }  // namespace badges_health::util::grpc

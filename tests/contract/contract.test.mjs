@@ -203,7 +203,10 @@ class Service {
   }
 }
 
-const PATHS = Object.keys(doc.paths);
+// The paths an instance without optional flags serves: a path item marked
+// `x-only-with` (PUT /checks/{name}, with --admin-token) exists only when
+// its flag is given.
+const PATHS = Object.keys(doc.paths).filter((p) => !doc.paths[p]['x-only-with']);
 
 // ----------------------------------------------------------------- tests
 

@@ -70,7 +70,7 @@ INSTANTIATE_TEST_SUITE_P(
         bad_file{
             "UnknownType",
             R"({"checks":[{"name":"mail","type":"smtp","host":"127.0.0.1","port":25}]})",
-            R"(checks[0].type: unknown type "smtp" (expected tcp, http, file, disk, postgres or redis))"},
+            R"(checks[0].type: unknown type "smtp" (expected tcp, http, grpc, postgres, redis, file, disk, exec or ttl))"},
         bad_file{
             "UnknownField",
             R"({"checks":[{"name":"db","type":"tcp","host":"127.0.0.1","port":5432,"hots":"x"}]})",
@@ -135,8 +135,23 @@ INSTANTIATE_TEST_SUITE_P(
                  R"({"checks":[{"name":"flag","type":"file","path":"/tmp/x","when":"exists"}]})",
                  R"(checks[0].when: expected "present" or "absent", got "exists")"},
         bad_file{"DiskWithoutThreshold", R"({"checks":[{"name":"disk","type":"disk","path":"/"}]})",
-                 "checks[0]: a disk check needs min_free_bytes or min_free_percent"},
+                 "checks[0]: a disk check needs min_free_bytes, min_free_percent, warn_free_bytes "
+                 "or warn_free_percent"},
         bad_file{"UnknownTopLevelField", R"({"check":[]})", "(top level): unknown field 'check'"},
+        bad_file{"NoChecksList", "{}",
+                 "(top level): missing field 'checks' (an array, may be empty)"},
+        bad_file{"IntervalBelow100ms",
+                 "{\"checks\":[" + valid_tcp.substr(0, valid_tcp.size() - 1) +
+                     R"(,"interval":"50ms"}]})",
+                 "checks[0].interval: must be at least 100ms"},
+        bad_file{"ExecWithoutTheTrustFlag",
+                 R"({"checks":[{"name":"dns","type":"exec","command":["/bin/true"]}]})",
+                 "checks[0]: check \"dns\" runs a command, which needs --allow-exec-checks "
+                 "(BADGES_HEALTH_ALLOW_EXEC_CHECKS=true)"},
+        bad_file{"TtlWithoutAnAdminToken",
+                 R"({"checks":[{"name":"processor","type":"ttl","ttl":"30s"}]})",
+                 "checks[0]: a ttl check needs --admin-token (BADGES_HEALTH_ADMIN_TOKEN): "
+                 "reports to PUT /checks/processor must carry it"},
         bad_file{"ChecksNotAnArray", R"({"checks":{}})", "checks: expected an array, got object"}),
     [](const ::testing::TestParamInfo<bad_file>& param_info) {
       return std::string(param_info.param.name);

@@ -54,7 +54,7 @@ http_response get_health_json(unsigned short port, const std::string& target,
   return std::move(*res);
 }
 
-json tcp_check(const std::string& name, unsigned short port, bool critical = true) {
+json json_tcp_check(const std::string& name, unsigned short port, bool critical = true) {
   return {{"name", name},        {"type", "tcp"},      {"host", "127.0.0.1"}, {"port", port},
           {"interval", "300ms"}, {"timeout", "200ms"}, {"critical", critical}};
 }
@@ -74,7 +74,7 @@ struct state_case {
 class HealthJsonStates : public ::testing::TestWithParam<state_case> {
  protected:
   json checks() const {
-    json list = json::array({tcp_check("db", db_.port()),
+    json list = json::array({json_tcp_check("db", db_.port()),
                              {{"name", "disk"},
                               {"type", "disk"},
                               {"path", dir_.path()},
@@ -265,7 +265,8 @@ TEST(HealthJsonHead, HeadAnswersTheSameContentTypeAndNoBody) {
 class HealthJsonDetailsToken : public ::testing::Test {
  protected:
   HealthJsonDetailsToken()
-      : svc_(dir_, json::array({tcp_check("db", db_.port())}), {"--details-token", "hj-s3cret"}) {}
+      : svc_(dir_, json::array({json_tcp_check("db", db_.port())}),
+             {"--details-token", "hj-s3cret"}) {}
 
   void SetUp() override {
     // Verbose output (with the token) says when the check has its result.
@@ -344,7 +345,7 @@ TEST(HealthJsonReadiness, ReadyzFailsWhileACheckWaitsForItsFirstResult) {
 TEST(HealthJsonReadiness, ReadyzPassesWarnsAndFailsWithTheService) {
   temp_dir dir;
   tcp_dependency db;
-  health_service svc(dir, json::array({tcp_check("db", db.port()),
+  health_service svc(dir, json::array({json_tcp_check("db", db.port()),
                                        {{"name", "flag"},
                                         {"type", "file"},
                                         {"path", dir.file("flag")},

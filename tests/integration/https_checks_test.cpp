@@ -112,5 +112,29 @@ TEST_F(HttpsChecks, ExpectJsonFailsOnABodyThatIsNotJson) {
   EXPECT_NE(c.value("output", "").find("not JSON"), std::string::npos) << c.dump();
 }
 
+// A certificate that expires in three days: a warning (the default
+// cert_warn_days is 14) whose observed value is the days left.
+TEST_F(HttpsChecks, ACertificateExpiringSoonIsAWarningObservingTheDaysLeft) {
+  const auto soon = ca_.issue("soon", "IP:127.0.0.1", 3);
+  https_server expiring(soon.first, soon.second);
+  const std::string to_soon = "https://127.0.0.1:" + std::to_string(expiring.port()) + "/about";
+  health_service svc(
+      dir_, json::array({https_check("soon", to_soon, {{"ca_file", ca_.certificate()}}),
+                         https_check("relaxed", to_soon,
+                                     {{"ca_file", ca_.certificate()}, {"cert_warn_days", 2}}),
+                         https_check("year", url("/about"), {{"ca_file", ca_.certificate()}})}));
+  const json c = result_of(svc, "soon");
+  EXPECT_EQ(c.value("status", ""), "warn") << c.dump();
+  EXPECT_EQ(c.value("observedUnit", ""), "days") << c.dump();
+  EXPECT_GT(c.value("observedValue", 0.0), 2.9) << c.dump();
+  EXPECT_LE(c.value("observedValue", 99.0), 3.0) << c.dump();
+  EXPECT_NE(c.value("output", "").find("the certificate expires in"), std::string::npos)
+      << c.dump();
+  EXPECT_EQ(json_at(svc.verbose(), "/status"), "degraded");
+  // More days left than cert_warn_days asks for: a pass; so is a year.
+  EXPECT_EQ(result_of(svc, "relaxed").value("status", ""), "pass");
+  EXPECT_EQ(result_of(svc, "year").value("status", ""), "pass");
+}
+
 }  // namespace
 }  // namespace badges_health::test

@@ -29,12 +29,13 @@ std::string support_dir() {
 test_ca::test_ca() {
   ca_cert_ = dir_.file("ca.pem");
   ca_key_ = dir_.file("ca.key");
-  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -keyout " +
+  run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -keyout " +
       ca_key_ + " -out " + ca_cert_ + " -subj '/CN=badges-health test CA'");
 }
 
 std::pair<std::string, std::string> test_ca::issue(const std::string& name,
-                                                   const std::string& subject_alt_names) const {
+                                                   const std::string& subject_alt_names,
+                                                   int days) const {
   const std::string key = dir_.file(name + ".key");
   const std::string csr = dir_.file(name + ".csr");
   const std::string cert = dir_.file(name + ".pem");
@@ -42,7 +43,7 @@ std::pair<std::string, std::string> test_ca::issue(const std::string& name,
   run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + key + " -out " +
       csr + " -subj '/CN=" + name + "'");
   run("openssl x509 -req -in " + csr + " -CA " + ca_cert_ + " -CAkey " + ca_key_ +
-      " -CAcreateserial -days 2 -out " + cert + " -extfile " + ext);
+      " -CAcreateserial -days " + std::to_string(days) + " -out " + cert + " -extfile " + ext);
   return {cert, key};
 }
 

@@ -21,9 +21,11 @@ class test_ca {
   /// The CA certificate (PEM), for a check's `ca_file`.
   const std::string& certificate() const noexcept { return ca_cert_; }
   /// Issues a server certificate for `subject_alt_names`
-  /// ("IP:127.0.0.1,DNS:localhost"); returns {certificate, key} paths.
+  /// ("IP:127.0.0.1,DNS:localhost") valid for `days` from now; returns
+  /// {certificate, key} paths.
   std::pair<std::string, std::string> issue(const std::string& name,
-                                            const std::string& subject_alt_names) const;
+                                            const std::string& subject_alt_names,
+                                            int days = 365) const;
 
  private:
   temp_dir dir_;

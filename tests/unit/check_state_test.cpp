@@ -13,9 +13,16 @@ class check_state_test : public ::testing::Test {
  protected:
   // Applies a pass or a failure one second after the previous one.
   bool step(bool pass, unsigned rise = 2, unsigned fall = 3) {
+    return result(pass ? check_status::pass : check_status::fail, rise, fall);
+  }
+  // Applies a result of `status` one second after the previous one.
+  bool result(check_status status, unsigned rise = 2, unsigned fall = 3) {
     now_ += 1s;
-    return state_.apply({pass, pass ? "ok" : "refused"}, rise, fall, now_,
-                        std::chrono::system_clock::now(), 1500us);
+    const char* output = status == check_status::pass   ? "ok"
+                         : status == check_status::warn ? "slow"
+                                                        : "refused";
+    return state_.apply({status, output}, rise, fall, now_, std::chrono::system_clock::now(),
+                        1500us);
   }
   steady::time_point now_{steady::duration{1'000'000'000}};
   check_state state_{now_};
@@ -92,6 +99,88 @@ TEST_F(check_state_test, records_duration_and_output_of_latest_attempt) {
   EXPECT_EQ(state_.duration(), 1500us);
   EXPECT_EQ(state_.last_output(), "ok");
   EXPECT_EQ(state_.failure_output(), "refused");
+}
+
+// ---- warn: the third state ----
+
+TEST_F(check_state_test, first_warning_decides_at_once_and_keeps_its_output) {
+  EXPECT_TRUE(result(check_status::warn));
+  EXPECT_EQ(state_.status(), check_status::warn);
+  EXPECT_EQ(state_.warning_output(), "slow");
+  EXPECT_EQ(state_.reason(), "slow");
+  EXPECT_EQ(state_.consecutive_failures(), 0u);
+  EXPECT_EQ(state_.total_failures(), 0u);
+}
+
+TEST_F(check_state_test, passing_check_warns_only_after_fall_results_at_warn_or_worse) {
+  result(check_status::pass);
+  EXPECT_FALSE(result(check_status::warn));
+  EXPECT_FALSE(result(check_status::fail));
+  EXPECT_EQ(state_.status(), check_status::pass);
+  // Warn, fail, warn: all at least warn, not all fail: the check warns.
+  EXPECT_TRUE(result(check_status::warn));
+  EXPECT_EQ(state_.status(), check_status::warn);
+  EXPECT_EQ(state_.streak(), 3u);
+}
+
+TEST_F(check_state_test, fall_failures_in_a_row_fail_a_passing_check_even_through_warn) {
+  result(check_status::pass);
+  result(check_status::fail);
+  result(check_status::fail);
+  EXPECT_TRUE(result(check_status::fail));
+  EXPECT_EQ(state_.status(), check_status::fail);
+}
+
+TEST_F(check_state_test, warning_check_fails_after_fall_failures_and_recovers_after_rise_passes) {
+  result(check_status::warn);
+  result(check_status::fail);
+  result(check_status::fail);
+  EXPECT_EQ(state_.status(), check_status::warn);
+  EXPECT_TRUE(result(check_status::fail));
+  EXPECT_EQ(state_.status(), check_status::fail);
+  // Back up: a pass and a warning are two results at warn or better.
+  EXPECT_FALSE(result(check_status::pass));
+  EXPECT_TRUE(result(check_status::warn));
+  EXPECT_EQ(state_.status(), check_status::warn);
+  EXPECT_FALSE(result(check_status::pass));
+  EXPECT_TRUE(result(check_status::pass));
+  EXPECT_EQ(state_.status(), check_status::pass);
+}
+
+TEST_F(check_state_test, a_result_equal_to_the_state_breaks_a_run) {
+  result(check_status::warn);
+  result(check_status::pass);
+  result(check_status::warn);  // the run toward pass is broken
+  result(check_status::pass);
+  EXPECT_EQ(state_.status(), check_status::warn);
+}
+
+TEST_F(check_state_test, transitions_record_warn) {
+  result(check_status::pass, 1, 1);
+  result(check_status::warn, 1, 1);
+  result(check_status::fail, 1, 1);
+  const auto& t = state_.transitions();
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[1].from, check_status::pass);
+  EXPECT_EQ(t[1].to, check_status::warn);
+  EXPECT_EQ(t[1].reason, "slow");
+  EXPECT_EQ(t[2].to, check_status::fail);
+}
+
+TEST_F(check_state_test, a_warning_goes_stale_as_a_failure) {
+  result(check_status::warn);
+  EXPECT_EQ(state_.effective(now_ + 5s, 5s), check_status::warn);
+  EXPECT_EQ(state_.effective(now_ + 5s + 1ms, 5s), check_status::fail);
+}
+
+TEST_F(check_state_test, keeps_the_observed_value_of_the_latest_result) {
+  state_.apply({check_status::pass, "free", observation{1024, "bytes"}}, 2, 3, now_ + 1s,
+               std::chrono::system_clock::now(), 1us);
+  ASSERT_TRUE(state_.observed());
+  EXPECT_EQ(state_.observed()->value, 1024);
+  EXPECT_EQ(state_.observed()->unit, "bytes");
+  result(check_status::pass);
+  EXPECT_FALSE(state_.observed());
 }
 
 }  // namespace

@@ -1,22 +1,14 @@
-// Unit tests for the scheduler's timetable: slots, rounding, the indexed
-// heap that orders the checks; and the scheduler itself driving file
-// checks on a real io_context (its cadence, and nothing after stop()).
+// Unit tests for the scheduler's timetable: slots, rounding, and the
+// indexed heap that orders the checks. The scheduler itself is tested on a
+// manual clock in check_scheduler_test.cpp.
 #include "badges_health/health/check_timetable.hpp"
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <boost/asio/io_context.hpp>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <string>
 #include <vector>
 
-#include "badges_health/health/check_scheduler.hpp"
-#include "badges_health/health/health_model.hpp"
 #include "badges_health/util/indexed_heap.hpp"
 
 namespace badges_health::health {
@@ -125,72 +117,6 @@ TEST(indexed_heap, stays_ordered_through_random_moves_and_erases) {
     ASSERT_GE(h.top_key(), last);
     last = h.top_key();
     h.erase(h.top_id());
-  }
-}
-
-// ------------------------------------------------------------ scheduler ----
-
-class check_scheduler_cadence : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("badges-health-timetable-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir_);
-    marker_ = (dir_ / "present").string();
-    std::ofstream(marker_) << "x";
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  check_spec file_check(int i, milliseconds interval) const {
-    check_spec s;
-    s.name = "f" + std::to_string(i);
-    s.type = check_type::file;
-    s.path = marker_;
-    s.pass_when_present = true;
-    s.interval = interval;
-    // Generous: a late result on a loaded machine is not what is tested.
-    s.timeout = interval - 10ms;
-    s.rise = 1;
-    s.fall = 1;
-    return s;
-  }
-
-  std::filesystem::path dir_;
-  std::string marker_;
-};
-
-TEST_F(check_scheduler_cadence, every_check_keeps_its_interval_and_stops_with_the_scheduler) {
-  boost::asio::io_context control;
-  health_model model;
-  check_scheduler scheduler(control.get_executor(), model);
-  std::vector<check_spec> specs;
-  for (int i = 0; i < 40; ++i) specs.push_back(file_check(i, i % 2 == 0 ? 100ms : 150ms));
-  scheduler.apply(specs);
-
-  control.run_for(1200ms);
-  auto snap = model.details();
-  ASSERT_TRUE(snap);
-  ASSERT_EQ(snap->checks.size(), 40u);
-  for (const auto& c : snap->checks) {
-    // About 11 attempts at 100 ms (8 at 150 ms) in 1.2 s, less jitter and
-    // the start-up spread; a check left behind would have one or none.
-    // Passes since the last failure plus all failures: a lower bound on
-    // the attempts made, whatever timed out.
-    const auto attempts = c.state.consecutive_passes() + c.state.total_failures();
-    EXPECT_GE(attempts, 4u) << c.spec->name;
-    EXPECT_LE(attempts, 13u) << c.spec->name;
-  }
-
-  scheduler.stop();
-  std::vector<std::chrono::system_clock::time_point> seen;
-  const auto stopped = model.details();
-  for (const auto& c : stopped->checks) seen.push_back(c.state.observed_at());
-  control.restart();
-  control.run_for(400ms);
-  const auto after = model.details();
-  for (std::size_t i = 0; i < after->checks.size(); ++i) {
-    EXPECT_EQ(after->checks[i].state.observed_at(), seen[i])
-        << after->checks[i].spec->name << " ran after stop()";
   }
 }
 

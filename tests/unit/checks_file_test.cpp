@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 namespace badges_health::app {
 namespace {
@@ -27,7 +28,29 @@ std::string error_of(const std::string& json) {
 
 std::string one(const std::string& body) { return R"({"checks":[)" + body + "]}"; }
 
-TEST(checks_file, empty_object_means_no_checks) { EXPECT_TRUE(parse_checks("{}").empty()); }
+// A check's own fields as --print-config shows them.
+nlohmann::ordered_json fields_of(const health::check_spec& spec) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  spec.settings->describe(out);
+  return out;
+}
+
+health::read_options trusting() {
+  health::read_options o;
+  o.allow_exec = true;
+  o.accept_reports = true;
+  return o;
+}
+
+TEST(checks_file, an_empty_list_means_no_checks_but_no_list_is_an_error) {
+  EXPECT_TRUE(parse_checks(R"({"checks":[]})").empty());
+  EXPECT_EQ(error_of("{}"), "(top level): missing field 'checks' (an array, may be empty)");
+}
+
+TEST(checks_file, a_schema_reference_is_allowed_at_the_top) {
+  EXPECT_TRUE(parse_checks(R"({"$schema":"../schema/checks.schema.json","checks":[]})").empty());
+  EXPECT_THAT(error_of(R"({"$schema":1,"checks":[]})"), StartsWith("$schema: expected a string"));
+}
 
 TEST(checks_file, tcp_check_with_defaults) {
   const auto specs =
@@ -35,13 +58,47 @@ TEST(checks_file, tcp_check_with_defaults) {
   ASSERT_EQ(specs.size(), 1u);
   const auto& s = specs[0];
   EXPECT_EQ(s.name, "db");
-  EXPECT_EQ(s.type, health::check_type::tcp);
+  EXPECT_EQ(s.type().name, "tcp");
   EXPECT_TRUE(s.critical);
   EXPECT_EQ(s.interval, 10s);
   EXPECT_EQ(s.timeout, 2s);
   EXPECT_EQ(s.rise, 2u);
   EXPECT_EQ(s.fall, 3u);
-  EXPECT_EQ(s.port, 5432);
+  EXPECT_EQ(fields_of(s), (nlohmann::ordered_json{{"host", "127.0.0.1"}, {"port", 5432}}));
+}
+
+TEST(checks_file, interval_is_at_least_100ms) {
+  EXPECT_EQ(error_of(one(R"({"name":"a","type":"tcp","host":"h","port":1,"interval":"99ms"})")),
+            "checks[0].interval: must be at least 100ms");
+  EXPECT_EQ(
+      parse_checks(one(R"({"name":"a","type":"tcp","host":"h","port":1,"interval":"100ms"})"))[0]
+          .interval,
+      100ms);
+}
+
+// The default timeout (2 s) does not fit an interval of 3 s or less: it
+// becomes the smaller of 2 s and half the interval, rather than an error
+// in a field nobody wrote.
+TEST(checks_file, a_default_timeout_is_fitted_to_a_short_interval) {
+  const auto timeout_for = [](const std::string& interval) {
+    return parse_checks(one(R"({"name":"a","type":"tcp","host":"h","port":1,"interval":")" +
+                            interval + R"("})"))[0]
+        .timeout;
+  };
+  EXPECT_EQ(timeout_for("1s"), 500ms);
+  EXPECT_EQ(timeout_for("300ms"), 150ms);
+  EXPECT_EQ(timeout_for("4s"), 2s);
+  EXPECT_EQ(timeout_for("10s"), 2s);
+  // One the user wrote is still checked.
+  EXPECT_EQ(error_of(one(
+                R"({"name":"a","type":"tcp","host":"h","port":1,"interval":"1s","timeout":"1s"})")),
+            "checks[0].timeout: must be less than interval (1s)");
+}
+
+TEST(checks_file, every_registered_type_is_named_in_the_unknown_type_message) {
+  EXPECT_EQ(error_of(one(R"({"name":"a","type":"ftp"})")),
+            "checks[0].type: unknown type \"ftp\" (expected tcp, http, grpc, postgres, redis, "
+            "file, disk, exec or ttl)");
 }
 
 TEST(checks_file, durations_as_strings_or_seconds) {
@@ -51,29 +108,126 @@ TEST(checks_file, durations_as_strings_or_seconds) {
   EXPECT_EQ(specs[0].timeout, 250ms);
 }
 
-TEST(checks_file, http_url_is_split_into_host_port_and_target) {
+TEST(checks_file, http_check_fields) {
   const auto s = parse_checks(one(
-      R"({"name":"api","type":"http","url":"http://[::1]:8081/health?deep=1","expect_status":[200,"300-302"],"expect_body":"ok"})"))
+      R"({"name":"api","type":"http","url":"http://[::1]:8081/health?deep=1","expect_status":[200,"300-302"],"warn_status":429,"expect_body":"ok"})"))
       [0];
-  EXPECT_EQ(s.host, "::1");
-  EXPECT_EQ(s.port, 8081);
-  EXPECT_EQ(s.target, "/health?deep=1");
-  ASSERT_EQ(s.expect_status.size(), 2u);
-  EXPECT_EQ(s.expect_status[1].low, 300u);
-  EXPECT_EQ(s.expect_status[1].high, 302u);
-  EXPECT_EQ(s.expect_body, "ok");
-  const auto d = parse_checks(one(R"({"name":"api","type":"http","url":"http://example"})"))[0];
-  EXPECT_EQ(d.port, 80);
-  EXPECT_EQ(d.target, "/");
+  EXPECT_EQ(s.type().name, "http");
+  EXPECT_EQ(fields_of(s)["url"], "http://[::1]:8081/health?deep=1");
+}
+
+TEST(checks_file, https_check_defaults_to_warn_14_days_before_its_certificate_expires) {
+  const auto s = parse_checks(one(R"({"name":"api","type":"http","url":"https://x/"})"))[0];
+  EXPECT_EQ(fields_of(s)["certWarnDays"], 14);
+  EXPECT_EQ(fields_of(s)["insecure"], false);
+  const auto off =
+      parse_checks(one(R"({"name":"api","type":"http","url":"https://x/","cert_warn_days":0})"))[0];
+  EXPECT_EQ(fields_of(off)["certWarnDays"], 0);
+  EXPECT_EQ(error_of(one(R"({"name":"a","type":"http","url":"http://x/","cert_warn_days":3})")),
+            "checks[0].cert_warn_days: only for https:// URLs");
+  EXPECT_THAT(error_of(one(R"({"name":"a","type":"http","url":"http://x/","warn_status":"4xx"})")),
+              StartsWith("checks[0].warn_status: expected a status code or a range"));
 }
 
 TEST(checks_file, file_and_disk_checks) {
   const auto specs = parse_checks(R"({"checks":[
     {"name":"maintenance","type":"file","path":"/x","when":"absent"},
-    {"name":"disk","type":"disk","path":"/","min_free_percent":5,"critical":false}]})");
-  EXPECT_FALSE(specs[0].pass_when_present);
-  EXPECT_EQ(specs[1].min_free_percent, 5.0);
+    {"name":"disk","type":"disk","path":"/","min_free_percent":5,"warn_free_percent":10,"critical":false}]})");
+  EXPECT_EQ(fields_of(specs[0])["when"], "absent");
+  EXPECT_EQ(fields_of(specs[1])["minFreePercent"], 5.0);
+  EXPECT_EQ(fields_of(specs[1])["warnFreePercent"], 10.0);
   EXPECT_FALSE(specs[1].critical);
+  EXPECT_EQ(specs[1].type().component_type, "system");
+}
+
+TEST(checks_file, disk_warnings_come_before_failures) {
+  EXPECT_EQ(
+      error_of(one(
+          R"({"name":"d","type":"disk","path":"/","min_free_percent":10,"warn_free_percent":5})")),
+      "checks[0].warn_free_percent: must be above min_free_percent (10%)");
+  EXPECT_EQ(
+      error_of(one(
+          R"({"name":"d","type":"disk","path":"/","min_free_bytes":100,"warn_free_bytes":100})")),
+      "checks[0].warn_free_bytes: must be above min_free_bytes (100)");
+  // A warning threshold alone is a disk check too.
+  EXPECT_NO_THROW(
+      parse_checks(one(R"({"name":"d","type":"disk","path":"/","warn_free_bytes":1})")));
+}
+
+TEST(checks_file, exec_checks_need_the_operators_permission) {
+  const std::string dns = one(
+      R"({"name":"dns","type":"exec","command":["/usr/lib/nagios/plugins/check_dummy","1","slow"]})");
+  EXPECT_EQ(error_of(dns),
+            "checks[0]: check \"dns\" runs a command, which needs --allow-exec-checks "
+            "(BADGES_HEALTH_ALLOW_EXEC_CHECKS=true)");
+  const auto s = parse_checks(dns, process_environment(), trusting())[0];
+  EXPECT_EQ(s.type().name, "exec");
+  EXPECT_EQ(fields_of(s)["command"],
+            (nlohmann::ordered_json{"/usr/lib/nagios/plugins/check_dummy", "1", "slow"}));
+}
+
+std::string exec_error(const std::string& check) {
+  try {
+    parse_checks(one(check), process_environment(), trusting());
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(checks_file, exec_commands_are_an_argv_of_an_absolute_executable) {
+  EXPECT_THAT(exec_error(R"({"name":"x","type":"exec","command":"check_dummy 0"})"),
+              StartsWith("checks[0].command: expected the program and its arguments as an array"));
+  EXPECT_THAT(exec_error(R"({"name":"x","type":"exec","command":[]})"),
+              StartsWith("checks[0].command: expected the program"));
+  EXPECT_EQ(exec_error(R"({"name":"x","type":"exec","command":["check_dummy","0"]})"),
+            "checks[0].command[0]: must be an absolute path (there is no shell and no PATH "
+            "lookup), got \"check_dummy\"");
+  EXPECT_EQ(exec_error(R"({"name":"x","type":"exec","command":["/nonexistent/plugin"]})"),
+            "checks[0].command[0]: cannot execute \"/nonexistent/plugin\": No such file or "
+            "directory");
+  EXPECT_EQ(exec_error(R"({"name":"x","type":"exec","command":["/bin/true",1]})"),
+            "checks[0].command[1]: expected a string, got number");
+  EXPECT_EQ(exec_error(R"({"name":"x","type":"exec","command":["/bin/true"],"env":{"1X":"y"}})"),
+            "checks[0].env.1X: not a variable name ([A-Za-z_][A-Za-z0-9_]*)");
+  // Values may be secrets: only the names are shown.
+  const auto s = parse_checks(
+      one(R"({"name":"x","type":"exec","command":["/bin/true"],"env":{"TOKEN":"s3cret"}})"),
+      process_environment(), trusting())[0];
+  EXPECT_EQ(fields_of(s)["env"], (nlohmann::ordered_json{"TOKEN"}));
+}
+
+TEST(checks_file, ttl_checks_need_an_admin_token_and_have_no_interval) {
+  const std::string processor = one(R"({"name":"processor","type":"ttl","ttl":"30s"})");
+  EXPECT_EQ(error_of(processor),
+            "checks[0]: a ttl check needs --admin-token (BADGES_HEALTH_ADMIN_TOKEN): reports to "
+            "PUT /checks/processor must carry it");
+  const auto s = parse_checks(processor, process_environment(), trusting())[0];
+  EXPECT_EQ(s.type().name, "ttl");
+  EXPECT_TRUE(s.type().reported);
+  EXPECT_EQ(s.interval, 30s) << "the ttl is the check's schedule";
+  EXPECT_EQ(s.rise, 1u);
+  EXPECT_EQ(s.fall, 1u);
+  EXPECT_EQ(exec_error(R"({"name":"p","type":"ttl","ttl":"30s","interval":"5s"})"),
+            "checks[0].interval: a ttl check has no interval: its reports come when the watched "
+            "process sends them");
+  EXPECT_EQ(exec_error(R"({"name":"p","type":"ttl","ttl":"500ms"})"),
+            "checks[0].ttl: must be at least 1s");
+  EXPECT_EQ(exec_error(R"({"name":"p","type":"ttl"})"),
+            "checks[0]: missing field 'ttl' for a ttl check");
+}
+
+TEST(checks_file, grpc_check_fields) {
+  const auto s = parse_checks(one(
+      R"({"name":"catalyst-grpc","type":"grpc","host":"10.0.0.7","port":50051,"service":""})"))[0];
+  EXPECT_EQ(s.type().name, "grpc");
+  EXPECT_EQ(fields_of(s),
+            (nlohmann::ordered_json{
+                {"host", "10.0.0.7"}, {"port", 50051}, {"service", ""}, {"tls", false}}));
+  EXPECT_EQ(error_of(one(R"({"name":"g","type":"grpc","host":"h","port":1,"insecure":true})")),
+            "checks[0].insecure: only with \"tls\": true");
+  EXPECT_EQ(error_of(one(R"({"name":"g","type":"grpc","host":"h","port":1,"url":"x"})")),
+            "checks[0]: unknown field 'url' for a grpc check");
 }
 
 TEST(checks_file, timeout_not_below_interval_names_the_field) {
@@ -121,7 +275,7 @@ TEST(checks_file, each_bad_input_names_its_place) {
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"file","path":"/x","when":"sometimes"})")),
               StartsWith("checks[0].when:"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"disk","path":"/"})")),
-              HasSubstr("min_free_bytes or min_free_percent"));
+              HasSubstr("min_free_bytes, min_free_percent, warn_free_bytes or warn_free_percent"));
   EXPECT_THAT(error_of(one(R"({"name":"a","type":"disk","path":"/","min_free_percent":150})")),
               StartsWith("checks[0].min_free_percent:"));
 }
@@ -158,26 +312,26 @@ TEST(checks_file, postgres_check_with_defaults) {
   const auto s = parse_checks(one(
       R"({"name":"db","type":"postgres","conninfo":"postgresql://u:pw@db:5432/badges?sslmode=prefer"})"))
       [0];
-  EXPECT_EQ(s.type, health::check_type::postgres);
-  EXPECT_EQ(s.conninfo, "postgresql://u:pw@db:5432/badges?sslmode=prefer");
-  EXPECT_EQ(s.query, "SELECT 1");
+  EXPECT_EQ(s.type().name, "postgres");
+  EXPECT_EQ(fields_of(s)["conninfo"], "postgresql://u:****@db:5432/badges?sslmode=prefer");
+  EXPECT_EQ(fields_of(s)["query"], "SELECT 1");
   const auto q = parse_checks(one(
       R"({"name":"db","type":"postgres","conninfo":"host=db dbname=badges","query":"SELECT 2"})"))
       [0];
-  EXPECT_EQ(q.query, "SELECT 2");
+  EXPECT_EQ(fields_of(q)["query"], "SELECT 2");
 }
 
 TEST(checks_file, redis_check_with_defaults) {
   const auto s = parse_checks(one(R"({"name":"cache","type":"redis","host":"redis"})"))[0];
-  EXPECT_EQ(s.type, health::check_type::redis);
-  EXPECT_EQ(s.port, 6379);
-  EXPECT_EQ(s.password, "");
+  EXPECT_EQ(s.type().name, "redis");
+  EXPECT_EQ(fields_of(s)["port"], 6379);
+  EXPECT_EQ(fields_of(s)["passwordSet"], false);
   const auto a = parse_checks(one(
       R"({"name":"cache","type":"redis","host":"r","port":6380,"username":"u","password":"p"})"))
       [0];
-  EXPECT_EQ(a.port, 6380);
-  EXPECT_EQ(a.username, "u");
-  EXPECT_EQ(a.password, "p");
+  EXPECT_EQ(fields_of(a)["port"], 6380);
+  EXPECT_EQ(fields_of(a)["username"], "u");
+  EXPECT_EQ(fields_of(a)["passwordSet"], true);
 }
 
 TEST(checks_file, database_checks_bad_input_names_its_place_without_the_password) {
@@ -263,15 +417,16 @@ TEST(checks_file, variables_values_are_used_as_they_are) {
     return nullptr;
   };
   const auto r = parse_checks(
-      one(R"({"name":"c","type":"redis","host":"${REDIS_HOST}","port":"${REDIS_PORT}","password":"${LOOPY}"})"),
-      env)[0];
-  EXPECT_EQ(r.host, "redis.internal");
-  EXPECT_EQ(r.port, 6380);
+      one(R"({"name":"c","type":"redis","host":"${REDIS_HOST}","port":"${REDIS_PORT}"})"), env)[0];
+  EXPECT_EQ(fields_of(r)["host"], "redis.internal");
+  EXPECT_EQ(fields_of(r)["port"], 6380);
   // A value is not expanded again.
-  EXPECT_EQ(r.password, "${PG_CONN}");
+  const auto again =
+      parse_checks(one(R"({"name":"f","type":"file","path":"${LOOPY}","when":"absent"})"), env)[0];
+  EXPECT_EQ(fields_of(again)["path"], "${PG_CONN}");
   const auto literal =
-      parse_checks(one(R"({"name":"c","type":"redis","host":"h","password":"a$${B}$c"})"), env)[0];
-  EXPECT_EQ(literal.password, "a${B}$c");
+      parse_checks(one(R"({"name":"f","type":"file","path":"/a$${B}$c","when":"absent"})"), env)[0];
+  EXPECT_EQ(fields_of(literal)["path"], "/a${B}$c");
 }
 
 }  // namespace

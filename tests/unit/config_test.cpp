@@ -518,7 +518,7 @@ TEST(parse_config, secrets_of_returns_handles_that_share_the_configs_values) {
   parse_result r = parse({}, {{"BADGES_HEALTH_DETAILS_TOKEN_FILE", details}});
   ASSERT_EQ(r.what, action::run) << r.message;
   const auto secrets = secrets_of(r.cfg);
-  ASSERT_EQ(secrets.size(), 2u);
+  ASSERT_EQ(secrets.size(), 3u);  // details, metrics and admin tokens
   dir.write("details", "two");
   for (const secret& s : secrets) ASSERT_TRUE(s.reload());
   EXPECT_EQ(*r.cfg.details_token.value(), "two");

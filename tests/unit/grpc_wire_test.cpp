@@ -1,5 +1,7 @@
 // The hand-written gRPC health wire format: request decoding (with the
-// protobuf rules a generated parser follows), response encoding, timeouts.
+// protobuf rules a generated parser follows), response encoding, timeouts;
+// and the client side of the grpc check: request encoding, response
+// decoding, grpc-timeout formatting, status names and grpc-message.
 #include "badges_health/util/grpc_wire.hpp"
 
 #include <gtest/gtest.h>
@@ -89,6 +91,87 @@ TEST(GrpcCodec, RecognisesGrpcContentTypes) {
   EXPECT_FALSE(is_grpc_content_type("application/grpc-web"));
   EXPECT_FALSE(is_grpc_content_type("application/json"));
   EXPECT_FALSE(is_grpc_content_type(""));
+}
+
+// ---- the client side ----
+
+TEST(GrpcClientCodec, EncodesTheRequestTheServerSideDecodes) {
+  EXPECT_EQ(encode_check_request(""), std::string(5, '\0'));
+  EXPECT_EQ(encode_check_request("db"), framed("\x0a\x02"
+                                               "db"));
+  // A name of 200 bytes needs a two-byte varint length.
+  const std::string long_name(200, 'x');
+  const std::string encoded = encode_check_request(long_name);
+  EXPECT_EQ(encoded.substr(5, 3), std::string("\x0a\xc8\x01", 3));
+  for (const std::string& name : {std::string(), std::string("readiness"), long_name}) {
+    EXPECT_EQ(service_of(encode_check_request(name)), name);
+  }
+}
+
+std::string status_text(std::string_view body) {
+  const auto r = decode_check_response(body);
+  if (!r) return "error " + r.error();
+  return std::to_string(static_cast<int>(*r));
+}
+
+TEST(GrpcClientCodec, DecodesEveryServingStatusTheServerSideEncodes) {
+  for (const auto s : {serving_status::unknown, serving_status::serving,
+                       serving_status::not_serving, serving_status::service_unknown}) {
+    EXPECT_EQ(status_text(encode_check_response(s)), std::to_string(static_cast<int>(s)));
+  }
+  // Unknown fields of every wire type are skipped; the last field 1 wins.
+  EXPECT_EQ(status_text(framed(std::string("\x12\x01x\x08\x02\x19", 6) + "12345678" +
+                               std::string("\x25", 1) + "1234" + std::string("\x08\x01", 2))),
+            "1");
+}
+
+TEST(GrpcClientCodec, RefusesAResponseThatIsNotOneStatus) {
+  EXPECT_EQ(status_text(""), "error no response message");
+  EXPECT_EQ(status_text(std::string("\0\0\0", 3)), "error incomplete response message");
+  EXPECT_EQ(status_text(std::string("\x01\0\0\0\x02\x08\x01", 7)),
+            "error compressed response message");
+  EXPECT_EQ(status_text(framed("\x08\x01") + framed("\x08\x01")),
+            "error expected exactly one response message");
+  // Field 1 as a string, a truncated varint, a group.
+  EXPECT_EQ(status_text(framed("\x0a\x01x")), "error malformed HealthCheckResponse");
+  EXPECT_EQ(status_text(framed("\x08\x80")), "error malformed HealthCheckResponse");
+  EXPECT_EQ(status_text(framed("\x0b")), "error malformed HealthCheckResponse");
+  EXPECT_EQ(status_text(framed("\x08\x07")), "error unknown serving status 7");
+}
+
+TEST(GrpcClientCodec, FormatsTimeoutsInAtMostEightDigitsRoundedUp) {
+  EXPECT_EQ(format_timeout(1ns), "1n");
+  EXPECT_EQ(format_timeout(99'999'999ns), "99999999n");
+  EXPECT_EQ(format_timeout(100ms), "100000u");
+  EXPECT_EQ(format_timeout(2s), "2000000u");
+  EXPECT_EQ(format_timeout(1'000'000'001ns), "1000001u");
+  EXPECT_EQ(format_timeout(std::chrono::hours(24 * 50)), "4320000S");
+  EXPECT_EQ(format_timeout(0ns), "0n");
+  EXPECT_EQ(format_timeout(std::chrono::nanoseconds::max()), "2562048H");
+  for (const auto t :
+       {std::chrono::nanoseconds(1), std::chrono::nanoseconds(123'456'789),
+        std::chrono::nanoseconds(2s), std::chrono::nanoseconds(std::chrono::hours(900))}) {
+    const auto back = parse_timeout(format_timeout(t));
+    ASSERT_TRUE(back) << format_timeout(t);
+    EXPECT_GE(*back, t) << format_timeout(t);
+  }
+}
+
+TEST(GrpcClientCodec, NamesEveryStatusCode) {
+  EXPECT_EQ(status_name(0), "OK");
+  EXPECT_EQ(status_name(4), "DEADLINE_EXCEEDED");
+  EXPECT_EQ(status_name(12), "UNIMPLEMENTED");
+  EXPECT_EQ(status_name(14), "UNAVAILABLE");
+  EXPECT_EQ(status_name(16), "UNAUTHENTICATED");
+  EXPECT_EQ(status_name(17), "code 17");
+}
+
+TEST(GrpcClientCodec, DecodesPercentEncodedMessages) {
+  EXPECT_EQ(decode_grpc_message("Method%20not%20found%3A%20x"), "Method not found: x");
+  EXPECT_EQ(decode_grpc_message("caf%C3%A9"), "caf\xc3\xa9");
+  // Malformed escapes stay as they are.
+  EXPECT_EQ(decode_grpc_message("100%zz%4"), "100%zz%4");
+  EXPECT_EQ(decode_grpc_message("%"), "%");
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "badges_health/health/check_reader.hpp"
 #include "badges_health/health/check_spec.hpp"
 #include "badges_health/health/check_state.hpp"
 #include "badges_health/health/health_snapshot.hpp"
@@ -46,6 +47,7 @@ class fake_source final : public health::status_source {
   void set_checks(std::vector<health::check_snapshot> checks) {
     auto snap = std::make_shared<health::health_snapshot>();
     snap->checks = std::move(checks);
+    snap->taken_at = std::chrono::steady_clock::now();
     details_ = std::move(snap);
   }
 
@@ -54,15 +56,18 @@ class fake_source final : public health::status_source {
   std::shared_ptr<const health::health_snapshot> details_;
 };
 
-// A check of `type` whose results the test applies (none: pending).
+// A check of `type` (read as the checks file would, with the fields the
+// type needs) whose results the test applies (none: pending).
 health::check_snapshot check_with_results(
-    std::string name, health::check_type type, std::vector<health::probe_result> results = {},
+    std::string name, std::string_view type, std::vector<health::check_result> results = {},
     std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now()) {
-  auto spec = std::make_shared<health::check_spec>();
-  spec->name = std::move(name);
-  spec->type = type;
-  spec->interval = std::chrono::seconds(10);
-  spec->timeout = std::chrono::seconds(1);
+  nlohmann::json check = {{"name", name}, {"type", type}, {"interval", "10s"}, {"timeout", "1s"}};
+  if (type == "tcp" || type == "redis") check.update({{"host", "db"}, {"port", 1}});
+  if (type == "http") check["url"] = "http://api/";
+  if (type == "postgres") check["conninfo"] = "host=db";
+  if (type == "file") check.update({{"path", "/x"}, {"when", "absent"}});
+  if (type == "disk") check.update({{"path", "/"}, {"min_free_percent", 1}});
+  auto spec = std::make_shared<health::check_spec>(health::read_check(check, "test", {}));
   health::check_state state(at);
   for (const auto& r : results) {
     state.apply(r, 1, 1, at, std::chrono::system_clock::now(), std::chrono::microseconds(1234));
@@ -406,11 +411,12 @@ TEST_F(handlers_test, health_json_status_maps_ok_degraded_down_to_pass_warn_fail
 TEST_F(handlers_test, health_json_checks_are_shaped_as_the_draft_says) {
   const auto now = std::chrono::steady_clock::now();
   source_.set_checks({
-      check_with_results("db", health::check_type::postgres, {{true, "ok"}}, now),
-      check_with_results("cache", health::check_type::redis, {{false, "connection refused"}}, now),
-      check_with_results("api", health::check_type::http, {{true, "status 200"}}, now),
-      check_with_results("flag", health::check_type::file, {}, now),
-      check_with_results("disk", health::check_type::disk, {{true, "free"}},
+      check_with_results("db", "postgres", {{health::check_status::pass, "ok"}}, now),
+      check_with_results("cache", "redis", {{health::check_status::fail, "connection refused"}},
+                         now),
+      check_with_results("api", "http", {{health::check_status::pass, "status 200"}}, now),
+      check_with_results("flag", "file", {}, now),
+      check_with_results("disk", "disk", {{health::check_status::pass, "free"}},
                          now - std::chrono::minutes(1)),  // stale: older than 2 x 10 s + 1 s
   });
   const http::response res = response_of(invoke_health_json(status_, "/status"));
@@ -452,8 +458,32 @@ TEST_F(handlers_test, health_json_checks_are_shaped_as_the_draft_says) {
   EXPECT_EQ(verbose.at("checks").at("cache").at("output"), cache.at("output"));
 }
 
+TEST_F(handlers_test, a_warning_check_shows_its_reason_and_what_it_observed) {
+  source_.set(status::degraded);
+  source_.set_checks({check_with_results(
+      "space", "disk",
+      {{health::check_status::warn, "1024 bytes free, below warn_free_bytes 2048",
+        health::observation{1024, "bytes"}}})});
+  const auto verbose = nlohmann::json::parse(call(status_, "/status?verbose=true").body);
+  const auto& space = verbose.at("checks").at("space");
+  EXPECT_EQ(space.at("status"), "warn");
+  EXPECT_EQ(space.at("output"), "1024 bytes free, below warn_free_bytes 2048");
+  EXPECT_EQ(space.at("observedValue"), 1024);
+  EXPECT_EQ(space.at("observedUnit"), "bytes");
+  EXPECT_EQ(space.at("durationMs"), 1.23) << "the latency is still there";
+  EXPECT_EQ(space.at("transitions").at(0).at("to"), "warn");
+
+  const auto health_json =
+      nlohmann::json::parse(response_of(invoke_health_json(status_, "/status")).body);
+  EXPECT_EQ(health_json.at("status"), "warn");
+  const auto& measured = health_json.at("checks").at("space:responseTime").at(0);
+  EXPECT_EQ(measured.at("status"), "warn");
+  EXPECT_EQ(measured.at("output"), "1024 bytes free, below warn_free_bytes 2048");
+}
+
 TEST_F(handlers_test, health_json_checks_need_the_details_token_when_one_is_set) {
-  source_.set_checks({check_with_results("db", health::check_type::tcp, {{true, "connected"}})});
+  source_.set_checks(
+      {check_with_results("db", "tcp", {{health::check_status::pass, "connected"}})});
   const http::handler guarded = make_status_handler(source_, service_info{}, "s3cret");
   const http::handler ready = make_readiness_handler(source_, service_info{}, "s3cret");
   for (const auto& [h, target] : {std::pair{&guarded, "/status"}, std::pair{&ready, "/readyz"}}) {

@@ -26,11 +26,16 @@ std::shared_ptr<const check_spec> make_spec(const std::string& name, bool critic
   return spec;
 }
 
-check_state result(bool pass, steady::time_point at, const std::string& output = "x",
+check_state result(check_status status, steady::time_point at, const std::string& output = "x",
                    std::chrono::microseconds took = 0us) {
   check_state st(at);
-  st.apply({pass, output}, 1, 1, at, std::chrono::system_clock::now(), took);
+  st.apply({status, output}, 1, 1, at, std::chrono::system_clock::now(), took);
   return st;
+}
+
+check_state result(bool pass, steady::time_point at, const std::string& output = "x",
+                   std::chrono::microseconds took = 0us) {
+  return result(pass ? check_status::pass : check_status::fail, at, output, took);
 }
 
 class health_model_updates : public ::testing::Test {
@@ -70,6 +75,18 @@ TEST_F(health_model_updates, non_critical_failure_is_degraded) {
   model_.update(0, result(true, now_));
   EXPECT_EQ(model_.update(1, result(false, now_)).overall, status::degraded);
   EXPECT_EQ(model_.current().overall, status::degraded);
+}
+
+TEST_F(health_model_updates, a_warning_is_degraded_until_it_passes_again) {
+  start({make_spec("a", true), make_spec("b", true)});
+  model_.update(1, result(true, now_));
+  EXPECT_EQ(model_.update(0, result(check_status::warn, now_)).overall, status::degraded);
+  EXPECT_EQ(model_.current().overall, status::degraded);
+  EXPECT_TRUE(model_.current().ready);
+  // A critical failure elsewhere is down; once it passes, degraded again.
+  EXPECT_EQ(model_.update(1, result(false, now_)).overall, status::down);
+  EXPECT_EQ(model_.update(1, result(true, now_)).overall, status::degraded);
+  EXPECT_EQ(model_.update(0, result(true, now_)).overall, status::ok);
 }
 
 TEST_F(health_model_updates, a_check_that_stops_reporting_goes_stale_when_read) {
@@ -129,10 +146,12 @@ TEST(health_model_concurrency, readers_never_see_a_torn_update) {
   }
 
   std::atomic<bool> done{false};
+  std::atomic<int> started{0};
   std::atomic<std::uint64_t> summaries{0};
   std::atomic<std::uint64_t> records{0};
   const auto read_summaries = [&] {
     std::uint64_t seen = 0;
+    ++started;
     while (!done.load(std::memory_order_acquire)) {
       const summary s = model.current();
       ASSERT_EQ(s.overall == status::down, s.ready) << "torn summary";
@@ -142,6 +161,7 @@ TEST(health_model_concurrency, readers_never_see_a_torn_update) {
   };
   const auto read_details = [&] {
     std::uint64_t seen = 0;
+    ++started;
     while (!done.load(std::memory_order_acquire)) {
       const auto snap = model.details();
       ASSERT_NE(snap, nullptr);
@@ -167,6 +187,8 @@ TEST(health_model_concurrency, readers_never_see_a_torn_update) {
   readers.emplace_back(read_summaries);
   readers.emplace_back(read_details);
   readers.emplace_back(read_details);
+  // On a loaded machine the updates could all be over before a reader ran.
+  while (started.load() < 4) std::this_thread::yield();
 
   for (std::int64_t n = 1; n <= updates; ++n) {
     const auto now = steady::now();

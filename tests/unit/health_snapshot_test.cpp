@@ -20,7 +20,7 @@ check_snapshot make_check(const std::string& name, bool critical, check_status s
   spec->timeout = 100ms;
   check_state st(at);
   if (status != check_status::pending) {
-    st.apply({status == check_status::pass, "x"}, 1, 1, at, std::chrono::system_clock::now(), 0us);
+    st.apply({status, "x"}, 1, 1, at, std::chrono::system_clock::now(), 0us);
   }
   return {spec, st};
 }
@@ -56,6 +56,26 @@ TEST_F(aggregate_test, critical_failure_wins_over_degraded) {
                             make_check("b", false, check_status::fail, t0_)},
                            t0_);
   EXPECT_EQ(s.overall, status::down);
+}
+
+TEST_F(aggregate_test, a_warning_critical_check_is_degraded_not_down) {
+  const auto s = aggregate({make_check("a", true, check_status::warn, t0_),
+                            make_check("b", false, check_status::pass, t0_)},
+                           t0_);
+  EXPECT_EQ(s.overall, status::degraded);
+  EXPECT_TRUE(s.ready);
+}
+
+TEST_F(aggregate_test, critical_failure_wins_over_a_warning) {
+  const auto s = aggregate({make_check("a", false, check_status::warn, t0_),
+                            make_check("b", true, check_status::fail, t0_)},
+                           t0_);
+  EXPECT_EQ(s.overall, status::down);
+}
+
+TEST_F(aggregate_test, snapshot_says_when_it_was_taken) {
+  const auto snap = make_snapshot({make_check("a", true, check_status::pass, t0_)}, t0_ + 3s);
+  EXPECT_EQ(snap->taken_at, t0_ + 3s);
 }
 
 TEST_F(aggregate_test, pending_check_is_not_ready_but_not_failing) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "badges_health/app/secret.hpp"
+#include "badges_health/health/check_reader.hpp"
 #include "badges_health/health/check_spec.hpp"
 #include "badges_health/http/server_options.hpp"
 #include "badges_health/util/duration.hpp"
@@ -45,9 +46,19 @@ struct config {
   /// (CURRENT_VERSION and COMMIT_HASH, as other Decentraland services).
   std::string version = BADGES_HEALTH_VERSION;
   std::string commit_hash = "unknown";
+  /// Bearer token for reports to ttl checks (PUT /checks/{name}); empty:
+  /// no reports, and ttl checks are a configuration error.
+  secret admin_token;
+  /// Exec checks may run commands (--allow-exec-checks).
+  bool allow_exec_checks = false;
+  /// Child processes exec checks may run at once.
+  unsigned max_exec_checks = 8;
   /// The checks loaded from config_file (filled by load_config_file).
   std::vector<health::check_spec> checks;
 };
+
+/// What the flags allow the checks file to declare.
+health::read_options check_read_options(const config& cfg);
 
 /// What the command line asks for.
 struct parse_result {

@@ -1,84 +1,92 @@
-// What a dependency check is, as validated from the config file: plain
-// data, compared field by field on reload to keep the state of checks that
-// did not change.
+// What a dependency check is, as validated from the checks file: the fields
+// every check has, and its type's own settings. Compared on reload to keep
+// the state (and the checker) of checks that did not change.
 #pragma once
 
 #include <chrono>
-#include <cstdint>
-#include <optional>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace badges_health::health {
 
-enum class check_type { tcp, http, file, disk, postgres, redis };
+class check_reader;
+class check_settings;
+class checker;
+struct check_spec;
+struct checker_context;
 
-std::string_view to_string(check_type t) noexcept;
+/// One row of the registry (check_registry.hpp): a type of check.
+struct check_type {
+  /// As the checks file writes it: "tcp".
+  std::string_view name;
+  /// draft-inadarei-api-health-check's componentType: "datastore",
+  /// "system" or "component".
+  std::string_view component_type;
+  /// Its own fields in the checks file, beside the common ones.
+  std::span<const std::string_view> fields;
+  /// Results come as reports (a ttl check's PUT /checks/{name}) rather than
+  /// from attempts: the check has no interval or timeout of its own.
+  bool reported = false;
+  /// Reads the type's own fields of one check; may complete the common
+  /// ones in `spec` (defaults of its own). Throws config_error naming the
+  /// field.
+  std::shared_ptr<const check_settings> (*read)(const check_reader& in, check_spec& spec);
+};
 
-/// An inclusive range of HTTP status codes.
-struct status_range {
-  unsigned low;
-  unsigned high;
-  bool operator==(const status_range&) const = default;
+/// A type's own fields, read and validated: plain data, compared field by
+/// field, and the factory of the type's checker.
+class check_settings {
+ public:
+  virtual ~check_settings() = default;
+  virtual const check_type& type() const noexcept = 0;
+  /// Same type and the same fields.
+  virtual bool equals(const check_settings& other) const noexcept = 0;
+  /// Adds the fields to the check's entry in the effective configuration
+  /// (--print-config), secrets redacted or shown only as set.
+  virtual void describe(nlohmann::ordered_json& out) const = 0;
+  /// The check's long-lived checker. May throw (a CA file that is not PEM):
+  /// then every attempt fails saying why.
+  virtual std::shared_ptr<checker> make_checker(const check_spec& spec,
+                                                const checker_context& context) const = 0;
+};
+
+/// The settings of a type whose own fields are the plain struct `Fields`,
+/// compared with its (defaulted) operator==.
+template <class Fields>
+class typed_settings : public check_settings {
+ public:
+  explicit typed_settings(Fields fields) : fields_(std::move(fields)) {}
+  const Fields& fields() const noexcept { return fields_; }
+  bool equals(const check_settings& other) const noexcept override {
+    const auto* same = dynamic_cast<const typed_settings*>(&other);
+    return same != nullptr && same->fields_ == fields_;
+  }
+
+ protected:
+  Fields fields_;
 };
 
 struct check_spec {
   std::string name;
-  check_type type = check_type::tcp;
   bool critical = true;
   std::chrono::milliseconds interval{10'000};
   std::chrono::milliseconds timeout{2'000};
   unsigned rise = 2;
   unsigned fall = 3;
+  /// The type's own fields; never null in a spec that was read.
+  std::shared_ptr<const check_settings> settings;
 
-  // tcp, http and redis: where to connect.
-  std::string host;
-  unsigned short port = 0;
-
-  // postgres: a libpq connection string (URI or key=value form, any
-  // ${VAR} already replaced) and the query whose success is a pass. The
-  // conninfo may hold a password: show it only through redact_conninfo.
-  std::string conninfo;
-  std::string query = "SELECT 1";
-
-  // redis: AUTH credentials, empty when not given (never shown).
-  std::string username;
-  std::string password;
-
-  // http: the URL as written, the request target, what passes.
-  std::string url;
-  std::string target = "/";
-  std::vector<status_range> expect_status{{200, 399}};
-  std::optional<std::string> expect_body;
-  // http over TLS (an https:// URL): the certificate and host name are
-  // verified against the system store, or `ca_file` when set; `insecure`
-  // turns verification off (and is logged as a warning).
-  bool tls = false;
-  std::string ca_file;
-  bool insecure = false;
-  // http: a JSON Pointer (RFC 6901) into the body and the JSON value it
-  // must equal, written as JSON text ("true", "\"ok\"", "3").
-  struct json_expectation {
-    std::string pointer;
-    std::string equals;
-    bool operator==(const json_expectation&) const = default;
-  };
-  std::optional<json_expectation> expect_json;
-
-  // file and disk.
-  std::string path;
-  // file: the check passes when the file is present (true) or absent (false).
-  bool pass_when_present = false;
-  // disk: thresholds of free space for unprivileged users.
-  std::optional<std::uint64_t> min_free_bytes;
-  std::optional<double> min_free_percent;
+  const check_type& type() const noexcept { return settings->type(); }
 
   /// Age after which the last result no longer counts: 2 x interval + timeout.
   std::chrono::milliseconds stale_after() const noexcept { return 2 * interval + timeout; }
 
-  bool operator==(const check_spec&) const = default;
+  bool operator==(const check_spec& other) const noexcept;
 };
 
 }  // namespace badges_health::health

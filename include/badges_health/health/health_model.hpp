@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 
+#include "badges_health/health/check_clock.hpp"
 #include "badges_health/health/deferred_reclaimer.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/status.hpp"
@@ -19,7 +20,8 @@ namespace badges_health::health {
 
 class health_model final : public status_source {
  public:
-  health_model();
+  /// Staleness is judged by `clock`, which must outlive the model.
+  explicit health_model(const check_clock& clock = system_clock());
   ~health_model() override;
   health_model(const health_model&) = delete;
   health_model& operator=(const health_model&) = delete;
@@ -58,9 +60,10 @@ class health_model final : public status_source {
   struct check_table;
   struct writer;
 
-  summary aggregate_cells(std::chrono::steady_clock::time_point now) const noexcept;
-  void store_summary(summary s, std::chrono::steady_clock::time_point fresh_until) noexcept;
+  summary aggregate_cells(check_clock::time_point now) const noexcept;
+  void store_summary(summary s, check_clock::time_point fresh_until) noexcept;
 
+  const check_clock& clock_;
   // The aggregate without staleness, packed with the moment it stops
   // holding (the first result to go stale), so that a reader gets both from
   // one load and never a pair from two different publications.

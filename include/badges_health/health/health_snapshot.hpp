@@ -19,6 +19,9 @@ struct check_snapshot {
 
 struct health_snapshot {
   std::vector<check_snapshot> checks;
+  /// The instant the snapshot describes (the health model's clock):
+  /// whoever reads it judges staleness at this time.
+  std::chrono::steady_clock::time_point taken_at{};
   /// The aggregate computed at publication (draining not included).
   summary base;
   /// Until when `base` holds: the first moment a result goes stale.
@@ -26,8 +29,8 @@ struct health_snapshot {
 };
 
 /// down if any critical check is failing (or stale); else degraded if any
-/// non-critical one is; else ok. Ready when every check has a first result.
-/// Draining is applied by the health model, not here.
+/// non-critical one is failing or any check warns; else ok. Ready when every check has a first
+/// result. Draining is applied by the health model, not here.
 class aggregator {
  public:
   explicit aggregator(std::chrono::steady_clock::time_point now) noexcept : now_(now) {}
@@ -39,6 +42,7 @@ class aggregator {
   bool ready_ = true;
   bool critical_failing_ = false;
   bool optional_failing_ = false;
+  bool warning_ = false;
 };
 
 /// The aggregator's answer for a whole list.

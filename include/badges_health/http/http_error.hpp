@@ -49,13 +49,20 @@ inline constexpr error_kind too_many_connections{"TOO_MANY_CONNECTIONS", st::ser
 inline constexpr error_kind internal_error{"INTERNAL_ERROR", st::internal_server_error};
 inline constexpr error_kind body_too_large{"BODY_TOO_LARGE", st::payload_too_large};
 inline constexpr error_kind request_timeout{"REQUEST_TIMEOUT", st::request_timeout};
+inline constexpr error_kind unsupported_media_type{"UNSUPPORTED_MEDIA_TYPE",
+                                                   st::unsupported_media_type};
+inline constexpr error_kind invalid_report{"INVALID_REPORT", st::bad_request};
 
 inline constexpr std::array all{
-    bad_request,           unknown_parameter,   invalid_parameter,
-    body_not_allowed,      unauthorized,        not_found,
-    method_not_allowed,    target_too_long,     header_too_large,
-    version_not_supported, service_unavailable, too_many_connections,
-    internal_error,        body_too_large,      request_timeout,
+    bad_request,         unknown_parameter,
+    invalid_parameter,   body_not_allowed,
+    unauthorized,        not_found,
+    method_not_allowed,  target_too_long,
+    header_too_large,    version_not_supported,
+    service_unavailable, too_many_connections,
+    internal_error,      body_too_large,
+    request_timeout,     unsupported_media_type,
+    invalid_report,
 };
 }  // namespace errors
 

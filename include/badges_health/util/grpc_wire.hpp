@@ -1,9 +1,12 @@
 // The little of gRPC's wire format that the health protocol needs, by hand:
 // the 5-byte message prefix, HealthCheckRequest (one string field) and
 // HealthCheckResponse (one enum field) in protobuf encoding, status codes
-// and the grpc-timeout header. Pure functions, no I/O. Below both the
-// server (http) and a gRPC dependency check (health), so it lives in util.
+// and the grpc-timeout header, for both sides of a call. Pure functions, no
+// I/O. Below both the server (http) and the grpc dependency check (health),
+// so it lives in util.
 #pragma once
+
+#include <ostream>  // Boost 1.81 string_view.hpp needs it before its own use
 
 #include <boost/system/result.hpp>
 #include <chrono>
@@ -66,5 +69,29 @@ bool is_grpc_content_type(std::string_view content_type) noexcept;
 
 /// The decimal text of a status code, for the grpc-status trailer.
 std::string_view to_text(status_code c) noexcept;
+
+// ---- the client side (the grpc check) ----
+
+/// A length-prefixed HealthCheckRequest naming `service` ("" leaves the
+/// field out, as proto3 does).
+std::string encode_check_request(std::string_view service);
+
+/// The serving status in a response body: exactly one uncompressed
+/// length-prefixed HealthCheckResponse. Unknown fields are skipped; the
+/// error says what is wrong with the body.
+boost::system::result<serving_status, std::string> decode_check_response(std::string_view body);
+
+/// `timeout` as a grpc-timeout header value: at most 8 digits in the finest
+/// unit that holds it, rounded up, so the server never sees a shorter
+/// deadline than the caller's ("100000u" for 100 ms, "2000000u" for 2 s).
+std::string format_timeout(std::chrono::nanoseconds timeout);
+
+/// The name of any status code in grpc/doc/statuscodes.md
+/// ("UNIMPLEMENTED"); "code N" for one outside it.
+std::string status_name(std::uint64_t code);
+
+/// grpc-message as sent: percent-encoded UTF-8, decoded. A malformed
+/// escape is kept as it is (the spec asks receivers not to fail on it).
+std::string decode_grpc_message(std::string_view text);
 
 }  // namespace badges_health::util::grpc
