@@ -536,8 +536,11 @@ describe('contract', () => {
   test('the README endpoints table names every path of the document', () => {
     const readme = readFileSync(path.join(here, '..', '..', 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('## Endpoints'), readme.indexOf('Errors have the body'));
-    for (const p of Object.keys(doc.paths)) {
-      assert.ok(table.includes(`\`GET ${p}\``), `README.md: the endpoints table does not name GET ${p}`);
+    for (const [p, item] of Object.entries(doc.paths)) {
+      // GET for the probe routes; PUT for the one write route.
+      const method = 'get' in item ? 'GET' : 'PUT';
+      assert.ok(table.includes(`\`${method} ${p}`),
+        `README.md: the endpoints table does not name ${method} ${p}`);
     }
   });
 

@@ -20,8 +20,10 @@
 #include <string>
 #include <string_view>
 
+#include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/handlers.hpp"
 #include "badges_health/health/health_model.hpp"
+#include "badges_health/health/report_sink.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
@@ -46,6 +48,16 @@ class health_source final : public http::grpc_health_source {
   bool serving = true;
 };
 
+// Takes the reports the write route accepts (for "processor"), as the
+// scheduler would.
+class sink_for_reports final : public health::report_sink {
+ public:
+  health::report_outcome submit(std::string_view name, health::check_result) override {
+    return name == "processor" ? health::report_outcome::accepted
+                               : health::report_outcome::unknown_check;
+  }
+};
+
 struct service {
   service() {
     // Small limits and timeouts reach the limit and deadline paths.
@@ -55,12 +67,15 @@ struct service {
     options.request_timeout = std::chrono::milliseconds(200);
     options.write_timeout = std::chrono::milliseconds(200);
     options.idle_timeout = std::chrono::milliseconds(400);
-    app::register_routes(router, model, metrics, info, "token", "");
+    // With the write route, so that request bodies are fuzzed too.
+    app::register_routes(router, model, metrics, info, "token", "", &reports);
   }
   http::server_options options;
   health::health_model model;
   http::metrics_registry metrics{1};  // register_routes names the routes
   app::service_info info;
+  sink_for_reports sink;
+  app::check_report_handler reports{sink, "token"};
   http::router router;
   http::error_middleware middleware{router};
 };

@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/handlers.hpp"
 #include "badges_health/health/health_model.hpp"
+#include "badges_health/health/report_sink.hpp"
 #include "badges_health/http/error_middleware.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/request_processor.hpp"
@@ -20,17 +22,30 @@ namespace {
 
 using namespace badges_health;
 
+// Takes the reports the write route accepts (for "processor"), as the
+// scheduler would.
+class sink_for_reports final : public health::report_sink {
+ public:
+  health::report_outcome submit(std::string_view name, health::check_result) override {
+    return name == "processor" ? health::report_outcome::accepted
+                               : health::report_outcome::unknown_check;
+  }
+};
+
 struct service {
   service() {
     options.max_header_bytes = 1024;  // small limits reach the limit paths
     options.max_target_bytes = 256;
     options.max_pipelined = 4;
-    app::register_routes(router, model, metrics, info, "token", "");
+    // With the write route, so that request bodies are fuzzed too.
+    app::register_routes(router, model, metrics, info, "token", "", &reports);
   }
   http::server_options options;
   health::health_model model;
   http::metrics_registry metrics{1};  // register_routes names the routes
   app::service_info info;
+  sink_for_reports sink;
+  app::check_report_handler reports{sink, "token"};
   http::router router;
   http::error_middleware middleware{router};
 };
