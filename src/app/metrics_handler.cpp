@@ -38,6 +38,29 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
+// One histogram series labelled `key`="`escaped`" (a label value already
+// escaped):
+// cumulative buckets (from per-bucket counts, the last being +Inf), sum
+// and count.
+template <class Counts>
+void histogram(std::string& out, std::string_view name, std::string_view key,
+               std::string_view escaped, const Counts& counts, std::uint64_t sum_ns) {
+  using http::request_metrics;
+  std::uint64_t cumulative = 0;
+  for (std::size_t b = 0; b <= request_metrics::buckets.size(); ++b) {
+    cumulative += counts[b];
+    const std::string le =
+        b < request_metrics::buckets.size() ? number(request_metrics::buckets[b]) : "+Inf";
+    out.append(name).append("_bucket{").append(key).append("=\"").append(escaped);
+    out.append("\",le=\"").append(le).append("\"} ").append(std::to_string(cumulative));
+    out.append("\n");
+  }
+  out.append(name).append("_sum{").append(key).append("=\"").append(escaped).append("\"} ");
+  out.append(number(static_cast<double>(sum_ns) / 1e9)).append("\n");
+  out.append(name).append("_count{").append(key).append("=\"").append(escaped).append("\"} ");
+  out.append(std::to_string(cumulative)).append("\n");
+}
+
 // The gRPC health service's calls: their own series, since every call is
 // an HTTP 200 whatever its gRPC status.
 void grpc_metrics(std::string& out, const http::metrics_registry& registry) {
@@ -62,30 +85,8 @@ void grpc_metrics(std::string& out, const http::metrics_registry& registry) {
          "gRPC health calls, from the request's first frame to the status that ends the call "
          "(a Watch: its whole life), by method.");
   for (std::size_t m = 0; m < request_metrics::grpc_methods.size(); ++m) {
-    std::uint64_t cumulative = 0;
-    const std::string method(request_metrics::grpc_methods[m]);
-    for (std::size_t b = 0; b <= request_metrics::buckets.size(); ++b) {
-      cumulative += totals.bucket_counts[m][b];
-      const std::string le =
-          b < request_metrics::buckets.size() ? number(request_metrics::buckets[b]) : "+Inf";
-      out.append("badges_health_grpc_request_duration_seconds_bucket{method=\"")
-          .append(method)
-          .append("\",le=\"")
-          .append(le)
-          .append("\"} ")
-          .append(std::to_string(cumulative))
-          .append("\n");
-    }
-    out.append("badges_health_grpc_request_duration_seconds_sum{method=\"")
-        .append(method)
-        .append("\"} ")
-        .append(number(static_cast<double>(totals.sum_ns[m]) / 1e9))
-        .append("\n");
-    out.append("badges_health_grpc_request_duration_seconds_count{method=\"")
-        .append(method)
-        .append("\"} ")
-        .append(std::to_string(cumulative))
-        .append("\n");
+    histogram(out, "badges_health_grpc_request_duration_seconds", "method",
+              request_metrics::grpc_methods[m], totals.bucket_counts[m], totals.sum_ns[m]);
   }
 }
 
@@ -124,30 +125,8 @@ void http_metrics(std::string& out, const http::metrics_registry& registry) {
          "Time from a parsed request to its serialised response, by route; requests refused "
          "before they were handled (malformed, over a limit) have no sample.");
   for (std::size_t r = 0; r < totals.size(); ++r) {
-    std::uint64_t cumulative = 0;
-    const std::string route = route_label(r);
-    for (std::size_t b = 0; b <= request_metrics::buckets.size(); ++b) {
-      cumulative += totals[r].bucket_counts[b];
-      const std::string le =
-          b < request_metrics::buckets.size() ? number(request_metrics::buckets[b]) : "+Inf";
-      out.append("badges_health_http_request_duration_seconds_bucket{route=\"")
-          .append(route)
-          .append("\",le=\"")
-          .append(le)
-          .append("\"} ")
-          .append(std::to_string(cumulative))
-          .append("\n");
-    }
-    out.append("badges_health_http_request_duration_seconds_sum{route=\"")
-        .append(route)
-        .append("\"} ")
-        .append(number(static_cast<double>(totals[r].sum_ns) / 1e9))
-        .append("\n");
-    out.append("badges_health_http_request_duration_seconds_count{route=\"")
-        .append(route)
-        .append("\"} ")
-        .append(std::to_string(cumulative))
-        .append("\n");
+    histogram(out, "badges_health_http_request_duration_seconds", "route", route_label(r),
+              totals[r].bucket_counts, totals[r].sum_ns);
   }
 
   grpc_metrics(out, registry);
