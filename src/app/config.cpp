@@ -418,12 +418,12 @@ health::read_options check_read_options(const config& cfg) {
   return {.allow_exec = cfg.allow_exec_checks, .accept_reports = !cfg.admin_token.empty()};
 }
 
-std::string load_config_file(config& cfg) {
+boost::system::result<void, std::string> load_config_file(config& cfg) {
   if (cfg.config_file.empty()) return {};
   try {
     cfg.checks = load_checks_file(cfg.config_file, process_environment(), check_read_options(cfg));
   } catch (const config_error& e) {
-    return e.what();
+    return std::string(e.what());
   }
   return {};
 }

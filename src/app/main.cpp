@@ -39,8 +39,8 @@ int main(int argc, char** argv) {
     case parse_result::action::print_config:
       break;
   }
-  if (auto err = app::load_config_file(parsed.cfg); !err.empty()) {
-    std::cerr << "badges-health: " << err << "\n";
+  if (auto loaded = app::load_config_file(parsed.cfg); !loaded) {
+    std::cerr << "badges-health: " << loaded.error() << "\n";
     return exit_code::bad_configuration;
   }
   if (parsed.what == parse_result::action::print_config) {

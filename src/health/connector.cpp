@@ -50,8 +50,10 @@ void connector::start(tcp::socket& socket, completion done) {
     connect_one(socket, ep,
                 [this, attempt, ep, done = std::move(done)](boost::system::error_code ec) {
                   if (attempt != attempt_) return;
-                  if (ec) return done("connect " + authority_ + ": " + ec.message(), ep);
-                  done({}, ep);
+                  if (ec)
+                    return done(outcome(boost::system::in_place_error,
+                                        "connect " + authority_ + ": " + ec.message()));
+                  done(ep);
                 });
     return;
   }
@@ -60,8 +62,13 @@ void connector::start(tcp::socket& socket, completion done) {
       [this, &socket, attempt, done = std::move(done)](
           boost::system::error_code ec, tcp::resolver::results_type results) mutable {
         if (attempt != attempt_) return;
-        if (ec) return done("resolve " + host_ + ": " + ec.message(), tcp::endpoint{});
-        if (results.empty()) return done("resolve " + host_ + ": no addresses", tcp::endpoint{});
+        if (ec)
+          return done(
+              outcome(boost::system::in_place_error, "resolve " + host_ + ": " + ec.message()));
+        if (results.empty()) {
+          return done(
+              outcome(boost::system::in_place_error, "resolve " + host_ + ": no addresses"));
+        }
         const auto first = results.begin();
         connect_next(socket, attempt, std::move(results), first, std::move(done));
       });
@@ -89,9 +96,10 @@ void connector::connect_next(tcp::socket& socket, std::uint64_t attempt,
               [this, &socket, attempt, results = std::move(results), next, ep,
                done = std::move(done)](boost::system::error_code ec) mutable {
                 if (attempt != attempt_) return;
-                if (!ec) return done({}, ep);
+                if (!ec) return done(ep);
                 if (std::next(next) == results.end()) {
-                  return done("connect " + authority_ + ": " + ec.message(), ep);
+                  return done(outcome(boost::system::in_place_error,
+                                      "connect " + authority_ + ": " + ec.message()));
                 }
                 const auto after = std::next(next);
                 connect_next(socket, attempt, std::move(results), after, std::move(done));

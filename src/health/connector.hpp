@@ -8,6 +8,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/system/result.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -17,10 +18,10 @@ namespace badges_health::health {
 
 class connector {
  public:
-  /// `error` is empty on success, else the failure as a check reports it
+  /// The endpoint reached, or the failure as a check reports it
   /// ("resolve db: ...", "connect db:5432: ...").
-  using completion =
-      std::function<void(const std::string& error, const boost::asio::ip::tcp::endpoint&)>;
+  using outcome = boost::system::result<boost::asio::ip::tcp::endpoint, std::string>;
+  using completion = std::function<void(const outcome&)>;
 
   /// What the last packet of the TCP handshake does.
   enum class final_ack {

@@ -54,12 +54,11 @@ void grpc_channel::call(std::string path, std::string message, std::string grpc_
   if (session_ != nullptr) return submit();
   if (connecting_) return;
   connecting_ = true;
-  connect_->start(socket_,
-                  [self = shared_from_this()](const std::string& error, const tcp::endpoint&) {
-                    if (self->broken_) return;
-                    if (!error.empty()) return self->fail(error);
-                    self->on_connected();
-                  });
+  connect_->start(socket_, [self = shared_from_this()](const connector::outcome& connected) {
+    if (self->broken_) return;
+    if (!connected) return self->fail(connected.error());
+    self->on_connected();
+  });
 }
 
 void grpc_channel::on_connected() {

@@ -152,7 +152,7 @@ std::string redact_passwords(std::string_view text, std::string_view conninfo) {
   return out;
 }
 
-std::string conninfo_error(const std::string& conninfo) {
+boost::system::result<void, std::string> check_conninfo(const std::string& conninfo) {
   // A postgres check is configured: this is where libpq is first needed.
   if (auto loaded = load_libpq(); !loaded) return loaded.error();
   char* error = nullptr;

@@ -61,8 +61,8 @@ TEST_F(PushChecks, CurlReportsOverHttp1AndHttp2SetTheChecksState) {
          "--data", R"({"status":")" + status + R"(","output":"queue lag 3s"})",
          "http://127.0.0.1:" + std::to_string(svc_.port()) + "/checks/processor"});
     EXPECT_EQ(r.out, "204") << protocol << r.err;
-    EXPECT_TRUE(svc_.wait_for([&](const json& b) {
-      return json_at(b, "/checks/processor/status") == status;
+    EXPECT_TRUE(svc_.wait_for([want = status](const json& b) {
+      return json_at(b, "/checks/processor/status") == want;
     })) << protocol
         << ": " << svc_.verbose().dump();
   }

@@ -48,10 +48,12 @@ TEST(redact_passwords, hides_the_password_as_written_and_as_decoded) {
   EXPECT_EQ(redact_passwords("nothing secret", "host=h"), "nothing secret");
 }
 
-TEST(conninfo_error, is_empty_for_a_valid_string_and_redacted_otherwise) {
-  EXPECT_EQ(conninfo_error("postgresql://u:pw@h/db"), "");
-  EXPECT_EQ(conninfo_error("host=h dbname=d"), "");
-  const std::string error = conninfo_error("postgresql://u:Sec%zzret@h/db");
+TEST(check_conninfo, accepts_a_valid_string_and_redacts_the_reason_otherwise) {
+  EXPECT_TRUE(check_conninfo("postgresql://u:pw@h/db"));
+  EXPECT_TRUE(check_conninfo("host=h dbname=d"));
+  const auto checked = check_conninfo("postgresql://u:Sec%zzret@h/db");
+  ASSERT_FALSE(checked);
+  const std::string error = checked.error();
   EXPECT_THAT(error, ::testing::HasSubstr("invalid percent-encoded token"));
   EXPECT_THAT(error, ::testing::Not(::testing::HasSubstr("Sec")));
 }

@@ -3,6 +3,7 @@
 // secrets in it are handles whose files SIGHUP reads again (secret.hpp).
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -127,9 +128,9 @@ struct command_line {
 /// argument is an error.
 command_line read_command_line(CLI::App& app, const std::vector<std::string>& args);
 
-/// Loads cfg.config_file into cfg.checks. Returns an error message naming
-/// the file and field, or an empty string.
-std::string load_config_file(config& cfg);
+/// Loads cfg.config_file into cfg.checks; the error names the file and
+/// the field.
+boost::system::result<void, std::string> load_config_file(config& cfg);
 
 /// The effective configuration as indented JSON (tokens only as set or
 /// not), for `--print-config`: what an operator or a manifest test checks.

@@ -4,6 +4,7 @@
 // password replaced by ****.
 #pragma once
 
+#include <boost/system/result.hpp>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,8 @@ std::string redact_conninfo(std::string_view conninfo);
 /// `conninfo`, as written and as libpq decodes it, replaced by ****.
 std::string redact_passwords(std::string_view text, std::string_view conninfo);
 
-/// Empty when libpq accepts `conninfo`, else libpq's reason, redacted.
-std::string conninfo_error(const std::string& conninfo);
+/// Whether libpq accepts `conninfo`; the error is libpq's reason,
+/// redacted (or why libpq cannot be loaded).
+boost::system::result<void, std::string> check_conninfo(const std::string& conninfo);
 
 }  // namespace badges_health::health

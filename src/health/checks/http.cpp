@@ -147,11 +147,10 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   void start(checker::completion done) {
     done_ = std::move(done);
-    shared_->connect.start(
-        socket_, [self = shared_from_this()](const std::string& error, const tcp::endpoint&) {
-          if (!error.empty()) return self->finish({check_status::fail, error});
-          self->on_connected();
-        });
+    shared_->connect.start(socket_, [self = shared_from_this()](const connector::outcome& reached) {
+      if (!reached) return self->finish({check_status::fail, reached.error()});
+      self->on_connected();
+    });
   }
 
   void cancel() noexcept {

@@ -102,7 +102,7 @@ struct plan {
         PQconninfoParse(conninfo.c_str(), &error), &PQconninfoFree);
     PQfreemem(error);
     if (!parsed) {
-      invalid = "invalid connection string: " + conninfo_error(conninfo);
+      invalid = "invalid connection string: " + check_conninfo(conninfo).error();
       return;
     }
     bool hostaddr_given = false;
@@ -333,7 +333,7 @@ std::shared_ptr<const check_settings> read(const check_reader& in, check_spec&) 
   postgres_fields f;
   f.conninfo = in.non_empty_string("conninfo");
   // libpq's reason, with any password in it hidden.
-  if (auto err = conninfo_error(f.conninfo); !err.empty()) in.fail("conninfo", err);
+  if (auto valid = check_conninfo(f.conninfo); !valid) in.fail("conninfo", valid.error());
   if (in.has("query")) f.query = in.non_empty_string("query");
   return std::make_shared<postgres_settings>(std::move(f));
 }

@@ -78,15 +78,14 @@ class exchange : public std::enable_shared_from_this<exchange> {
   void start(checker::completion done) {
     done_ = std::move(done);
     started_ = std::chrono::steady_clock::now();
-    shared_->connect.start(
-        socket_, [self = shared_from_this()](const std::string& error, const tcp::endpoint&) {
-          if (!error.empty()) return self->finish(false, error);
-          asio::async_write(self->socket_, asio::buffer(self->shared_->request),
-                            [self](boost::system::error_code ec, std::size_t) {
-                              if (ec) return self->finish(false, "send: " + ec.message());
-                              self->read_reply();
-                            });
-        });
+    shared_->connect.start(socket_, [self = shared_from_this()](const connector::outcome& reached) {
+      if (!reached) return self->finish(false, reached.error());
+      asio::async_write(self->socket_, asio::buffer(self->shared_->request),
+                        [self](boost::system::error_code ec, std::size_t) {
+                          if (ec) return self->finish(false, "send: " + ec.message());
+                          self->read_reply();
+                        });
+    });
   }
 
   void cancel() noexcept {

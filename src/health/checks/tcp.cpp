@@ -38,22 +38,20 @@ class tcp_checker final : public checker, public std::enable_shared_from_this<tc
   // whose late completion finds a newer attempt number and stops there.
   void start(completion done) override {
     const auto n = attempt_.begin(std::move(done));
-    connector_.start(
-        socket_, [self = shared_from_this(), n](const std::string& error,
-                                                const boost::asio::ip::tcp::endpoint& ep) {
-          if (!self->attempt_.current(n)) return;
-          // A reset rather than a FIN: no TIME_WAIT here per attempt (a
-          // thousand a second would exhaust the ephemeral ports on a real
-          // network); with the last ACK held back, the dependency's kernel
-          // never queues the connection for its application either.
-          boost::system::error_code ignored;
-          auto& socket = self->socket_;
-          if (error.empty()) socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
-          socket.close(ignored);
-          if (!error.empty()) return self->attempt_.finish(n, {check_status::fail, error});
-          self->attempt_.finish(
-              n, {check_status::pass, "connected to " + self->connector_.describe(ep)});
-        });
+    connector_.start(socket_, [self = shared_from_this(), n](const connector::outcome& reached) {
+      if (!self->attempt_.current(n)) return;
+      // A reset rather than a FIN: no TIME_WAIT here per attempt (a
+      // thousand a second would exhaust the ephemeral ports on a real
+      // network); with the last ACK held back, the dependency's kernel
+      // never queues the connection for its application either.
+      boost::system::error_code ignored;
+      auto& socket = self->socket_;
+      if (reached) socket.set_option(boost::asio::socket_base::linger(true, 0), ignored);
+      socket.close(ignored);
+      if (!reached) return self->attempt_.finish(n, {check_status::fail, reached.error()});
+      self->attempt_.finish(
+          n, {check_status::pass, "connected to " + self->connector_.describe(*reached)});
+    });
   }
 
   void cancel() noexcept override {
