@@ -85,8 +85,10 @@ class grpc_checker final : public checker {
   }
 
   void start(completion done) override {
-    if (!channel_ || !channel_->usable()) {
+    if (!channel_ || !channel_->usable() || reloaded_) {
+      if (channel_) channel_->close();
       channel_ = std::make_shared<grpc_channel>(connect_, tls_, ex_);
+      reloaded_ = false;
     }
     channel_->call(std::string(wire::check_path), message_, timeout_,
                    [done = std::move(done)](grpc_call_result r) { done(judge(r)); });
@@ -98,10 +100,11 @@ class grpc_checker final : public checker {
     channel_.reset();
   }
 
+  // The next attempt connects with the new context; one in flight ends on
+  // the connection it has.
   void reload() override {
     load_context();
-    // The next call connects with the new context.
-    cancel();
+    reloaded_ = true;
   }
 
  private:
@@ -119,6 +122,7 @@ class grpc_checker final : public checker {
   std::string message_;
   std::string timeout_;
   std::shared_ptr<grpc_channel> channel_;
+  bool reloaded_ = false;
 };
 
 class grpc_settings final : public typed_settings<grpc_fields> {
