@@ -201,6 +201,18 @@ void health_metrics(std::string& out, const health::status_source& source) {
         .append(std::to_string(c.state.total_failures()))
         .append("\n");
   }
+  header(out, "badges_health_check_transitions_total", "counter",
+         "Changes of the check's status (pass, warn, fail) since it was (re)configured, the "
+         "first result not counted.");
+  for (const auto& c : snap->checks) {
+    out.append("badges_health_check_transitions_total{check=\"")
+        .append(label(c.spec->name))
+        .append("\",critical=\"")
+        .append(c.spec->critical ? "true" : "false")
+        .append("\"} ")
+        .append(std::to_string(c.state.total_transitions()))
+        .append("\n");
+  }
 }
 
 }  // namespace

@@ -83,6 +83,7 @@ bool check_state::apply(const check_result& r, unsigned rise, unsigned fall, ste
   }
   if (status_ == before) return false;
   worse_run_ = better_run_ = 0;
+  if (before != check_status::pending) ++total_transitions_;
   auto next = transitions_ ? std::make_shared<std::vector<transition>>(*transitions_)
                            : std::make_shared<std::vector<transition>>();
   if (next->size() == max_transitions) next->erase(next->begin());

@@ -84,6 +84,23 @@ TEST_F(PushChecks, WrongTokenIs401AndUnknownCheckIs404) {
   EXPECT_EQ(res->result_int(), 404);
 }
 
+TEST_F(PushChecks, MetricsCountEachChangeOfStatusForTheFlappingAlert) {
+  raw_client c(svc_.port());
+  // pass (the first result), fail, fail (no change), warn, pass: three changes.
+  for (const char* status : {"pass", "fail", "fail", "warn", "pass"}) {
+    c.send(report_request("processor", std::string(R"({"status":")") + status + R"("})"));
+    const auto res = c.read_response();
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->result_int(), 204) << status;
+  }
+  c.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto res = c.read_response();
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body(), HasSubstr("# TYPE badges_health_check_transitions_total counter\n"));
+  EXPECT_THAT(res->body(), HasSubstr("\nbadges_health_check_transitions_total{check=\"processor\","
+                                     "critical=\"true\"} 3\n"));
+}
+
 TEST_F(PushChecks, WhatFollowsABodyIsTheNextRequestAndABodyIsNeverRun) {
   // The report's output holds a whole request: it is data.
   const std::string body = R"({"status":"fail","output":"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n"})";

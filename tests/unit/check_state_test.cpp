@@ -39,6 +39,20 @@ TEST_F(check_state_test, first_failure_decides_at_once) {
   EXPECT_EQ(state_.failure_output(), "refused");
 }
 
+TEST_F(check_state_test, counts_changes_of_status_but_not_the_first_result) {
+  step(true);
+  EXPECT_EQ(state_.total_transitions(), 0u) << "pending to pass is the first result";
+  step(false, 1, 1);
+  step(false, 1, 1);
+  EXPECT_EQ(state_.total_transitions(), 1u) << "pass to fail";
+  result(check_status::warn, 1, 1);
+  EXPECT_EQ(state_.total_transitions(), 2u) << "fail to warn";
+  step(true, 2, 1);
+  EXPECT_EQ(state_.total_transitions(), 2u) << "one pass of the two rise asks for";
+  step(true, 2, 1);
+  EXPECT_EQ(state_.total_transitions(), 3u) << "warn to pass";
+}
+
 TEST_F(check_state_test, first_pass_decides_at_once) {
   EXPECT_TRUE(step(true));
   EXPECT_EQ(state_.status(), check_status::pass);

@@ -81,6 +81,9 @@ class check_state {
   /// The length of the run of results that made the last change of status.
   unsigned streak() const noexcept { return streak_; }
   std::uint64_t total_failures() const noexcept { return total_failures_; }
+  /// Changes of status after the first result (pending to a result is not
+  /// one): the counter an alert on flapping reads.
+  std::uint64_t total_transitions() const noexcept { return total_transitions_; }
   bool has_result() const noexcept { return status_ != check_status::pending; }
   system_time observed_at() const noexcept { return observed_at_; }
   std::chrono::microseconds duration() const noexcept { return duration_; }
@@ -111,6 +114,7 @@ class check_state {
   check_status better_reach_ = check_status::pass;
   unsigned streak_ = 0;
   std::uint64_t total_failures_ = 0;
+  std::uint64_t total_transitions_ = 0;
   steady_time observed_steady_;
   system_time observed_at_{};
   std::chrono::microseconds duration_{0};
