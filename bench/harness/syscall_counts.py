@@ -1,12 +1,16 @@
 """System calls per request of badges-health and nginx, counted by
 `strace -c -f -p <pid>` attached to each running server while a client in
-this file sends an exact number of GET /status requests in two shapes:
+a client sends a known number of GET /status requests in three shapes:
 
   one connection         every request on ONE keep-alive connection, the
                          next sent when the previous response is in (a
                          prober that keeps its connection)
   connection per request every request on its own connection with
                          `Connection: close`, read to the server's close
+  16 keep-alive under load
+                         wrk on 16 keep-alive connections as fast as the
+                         server answers (bench/wrk/count.lua ends it after
+                         10 times --requests responses)
 
 Both servers run as bench/run starts them (servers.py: badges-health with
 --threads 1, nginx with nginx/status.conf.in), pinned to --server-cpu;
@@ -85,11 +89,33 @@ def connection_per_request(port, count):
                     break
 
 
+WRK_COUNT_LUA = os.path.join(BENCH, "wrk", "count.lua")
+WRK_LOAD_CONNECTIONS = 16
+WRK_LOAD_FACTOR = 10  # requests under load per --requests
+
+
+def keep_alive_under_load(port, count):
+    """wrk on WRK_LOAD_CONNECTIONS keep-alive connections, pinned with the
+    client, until WRK_LOAD_FACTOR * `count` responses (count.lua ends wrk
+    then); returns that number."""
+    wanted = WRK_LOAD_FACTOR * count
+    argv = ["wrk", "-t1", f"-c{WRK_LOAD_CONNECTIONS}", "-d60s", "-s", WRK_COUNT_LUA,
+            f"http://127.0.0.1:{port}/status", "--", str(wanted)]
+    began = time.monotonic()
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=70, check=False)
+    # A wrk that ran its whole -d never reached the count.
+    if out.returncode != 0 or time.monotonic() - began >= 59:
+        raise RuntimeError(f"wrk did not complete {wanted} requests: {out.stdout}{out.stderr}")
+    return wanted
+
+
 SHAPES = (
     ("one connection", "one keep-alive connection, one request after another",
      one_connection),
     ("connection per request", "a new connection per request, Connection: close",
      connection_per_request),
+    ("16 keep-alive under load", "wrk on 16 keep-alive connections, as fast as answered",
+     keep_alive_under_load),
 )
 
 
@@ -207,17 +233,17 @@ def measure(args, children, workdir, kind):
             try:
                 threads = tracer.wait_attached()
                 began = time.monotonic()
-                client(server.port, args.requests)
+                requests = client(server.port, args.requests) or args.requests
                 seconds = time.monotonic() - began
             except BaseException:
                 tracer.abandon()
                 raise
             counts = tracer.finish()
             total = sum(c for c, _ in counts.values())
-            log(f"   {kind.name:13} {shape:22} {args.requests} requests in {seconds:.2f} s, "
+            log(f"   {kind.name:13} {shape:24} {requests} requests in {seconds:.2f} s, "
                 f"{total} system calls in {threads} traced task(s): "
-                f"{total / args.requests:.2f} per request")
-            results.append((shape, counts, seconds))
+                f"{total / requests:.2f} per request")
+            results.append((shape, counts, requests))
     finally:
         servers.stop(children, server)
     return results
@@ -239,12 +265,15 @@ def report(args, measured):
         "# System calls per GET /status: badges-health and nginx", "",
         f"- date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')}",
         versions(args),
-        f"- {args.requests:,} requests per shape after {args.warmup} untraced ones; "
+        f"- {args.requests:,} requests per shape ({WRK_LOAD_FACTOR * args.requests:,} under load) "
+        f"after {args.warmup} untraced ones ({WRK_LOAD_FACTOR * args.warmup:,}); "
         "`strace -c -f -p` on every process of the server (nginx: master and worker), "
         "attached before the first request and detached after the last",
         "- one connection: every request on one keep-alive connection, one after another; "
         "connection per request: one connection per request with `Connection: close`, "
-        "one after another, each read to the server's close",
+        "one after another, each read to the server's close; 16 keep-alive under load: "
+        f"wrk on 16 keep-alive connections until {WRK_LOAD_FACTOR} times as many responses "
+        "(bench/wrk/count.lua)",
         "- a call that failed (EAGAIN on a drained socket, for instance) counts as a call; "
         "the failures are in parentheses",
         "",
@@ -252,25 +281,25 @@ def report(args, measured):
         "|---|---|---:|---|",
     ]
     for name, results in measured:
-        for shape, counts, _ in results:
+        for shape, counts, requests in results:
             total = sum(c for c, _ in counts.values())
             ranked = sorted(counts.items(), key=lambda item: (-item[1][0], item[0]))
             # Listed: the most frequent, while they come to 0.01 per request
             # or more; the rest (timers, the odd accept) as a count.
             top = [(syscall, (calls, errors)) for syscall, (calls, errors) in ranked[:args.top]
-                   if calls / args.requests >= 0.005]
+                   if calls / requests >= 0.005]
             parts = []
             for syscall, (calls, errors) in top:
-                part = f"{syscall} {calls / args.requests:.2f}"
+                part = f"{syscall} {calls / requests:.2f}"
                 if errors:
-                    part += f" ({errors / args.requests:.2f} failed)"
+                    part += f" ({errors / requests:.2f} failed)"
                 parts.append(part)
             rest = [(syscall, calls) for syscall, (calls, _errors) in ranked[len(top):]]
             if rest:
                 parts.append(f"others {sum(c for _, c in rest)} calls in all "
                              f"({', '.join(f'{s} {c}' for s, c in rest[:4])}"
                              f"{', ...' if len(rest) > 4 else ''})")
-            lines.append(f"| {name} | {shape} | {total / args.requests:.2f} | "
+            lines.append(f"| {name} | {shape} | {total / requests:.2f} | "
                          f"{', '.join(parts)} |")
     return "\n".join(lines) + "\n"
 

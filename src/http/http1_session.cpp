@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <span>
+#include <utility>
 
 #include "lingering_close.hpp"
 
@@ -22,6 +23,12 @@ namespace {
 // Batches of pipelined responses (each bounded by the processor) written
 // back to back before other connections get a turn.
 constexpr int max_batches_per_turn = 4;
+
+// After reads tried later found nothing, the next reads wait at once: 1
+// after the first miss, then 2, 4, 8 and at most this many, so a client
+// that sends only after each answer pays one failed read per about this
+// many requests; a try that finds a request starts over.
+constexpr unsigned max_reads_waited_after_a_miss = 16;
 
 }  // namespace
 
@@ -93,9 +100,11 @@ void http1_session::do_read() {
   set_deadline(processor_.idle() && !processor_.first_request()
                    ? ctx_.now() + ctx_.options.idle_timeout
                    : request_deadline_);
-  if (more_to_read_) {
-    // The last read filled the buffer: read the rest after other
-    // connections have had a turn (and without nesting calls).
+  if (more_to_read_ || read_later()) {
+    // The last read filled the buffer, or the next request is probably on
+    // its way: read after other connections have had a turn (and without
+    // nesting calls).
+    read_posted_ = !more_to_read_;
     asio::post(socket_.get_executor(), [self = shared_from_this()] {
       if (self->phase_ == phase::reading) self->on_readable({});
     });
@@ -108,6 +117,14 @@ void http1_session::do_read() {
       [self = shared_from_this()](boost::system::error_code ec) { self->on_readable(ec); });
 }
 
+bool http1_session::read_later() noexcept {
+  // Only between requests: the rest of a request being sent is waited for.
+  if (processor_.first_request() || !processor_.idle()) return false;
+  if (read_later_skips_ == 0) return true;
+  --read_later_skips_;
+  return false;
+}
+
 void http1_session::on_readable(boost::system::error_code ec) {
   if (phase_ != phase::reading) return;  // closed meanwhile
   if (linger_when_cancelled_) return linger();
@@ -115,15 +132,20 @@ void http1_session::on_readable(boost::system::error_code ec) {
     spdlog::debug("connection closed while waiting to read: {}", ec.message());
     return close();
   }
-  if (!read_now() && phase_ == phase::reading) {
-    // A wake-up with nothing to read: wait again.
+  const bool posted = std::exchange(read_posted_, false);
+  if (!read_now(posted) && phase_ == phase::reading) {
+    // Nothing there yet (or a wake-up with nothing to read): wait.
+    if (posted) {
+      read_later_backoff_ = std::clamp(2 * read_later_backoff_, 1u, max_reads_waited_after_a_miss);
+      read_later_skips_ = read_later_backoff_;
+    }
     socket_.async_wait(
         tcp::socket::wait_read,
         [self = shared_from_this()](boost::system::error_code wec) { self->on_readable(wec); });
   }
 }
 
-bool http1_session::read_now() {
+bool http1_session::read_now(bool tried_later) {
   auto& buffer = ctx_.read_buffer();
   boost::system::error_code ec;
   const std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
@@ -136,6 +158,8 @@ bool http1_session::read_now() {
     return false;
   }
   more_to_read_ = n == buffer.size();
+  // A request was there without waiting: keep trying later.
+  if (tried_later) read_later_backoff_ = 0;
   const auto started_before = processor_.requests_started();
   processor_.receive(std::string_view(buffer.data(), n), draining());
   // A request other than the first began and is still incomplete: its own

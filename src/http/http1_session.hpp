@@ -44,10 +44,14 @@ class http1_session final : public connection, public std::enable_shared_from_th
   enum class phase { reading, writing, yielding, closed };
 
   void do_read();
+  /// Whether this read is first tried after the worker's other work, not
+  /// waited for at once (see read_later_skips_).
+  bool read_later() noexcept;
   void on_readable(boost::system::error_code ec);
   /// One read into the worker's buffer; false when the connection closed
   /// or nothing was there (then it waits).
-  bool read_now();
+  /// `tried_later`: the read came from read_later(), not from a wait.
+  bool read_now(bool tried_later = false);
   /// Writes what the processor answered and moves on: the next batch of
   /// pipelined answers, closing, or the next read.
   void serve();
@@ -85,6 +89,15 @@ class http1_session final : public connection, public std::enable_shared_from_th
   // before waiting.
   bool more_to_read_ = false;
   bool no_delay_ = false;
+  // A keep-alive client under load has usually sent its next request by
+  // the time the worker has served its other ready connections, so the
+  // read after a response is tried then, with no wait: no epoll_ctl, no
+  // epoll_wait. A try that finds nothing (a client that waits, like a
+  // single sequential one) costs one failed read and makes the next reads
+  // wait at once, more of them after each miss in a row (up to 16).
+  bool read_posted_ = false;
+  unsigned read_later_skips_ = 0;
+  unsigned read_later_backoff_ = 0;
 };
 
 }  // namespace badges_health::http

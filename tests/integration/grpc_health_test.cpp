@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/child_process.hpp"
@@ -149,7 +150,21 @@ TEST_F(GrpcHealth, CallsHaveTheirOwnSeriesAndAccessLines) {
               HasSubstr("badges_health_grpc_request_duration_seconds_count{method=\"Check\"} 3"));
   EXPECT_THAT(metrics, Not(HasSubstr("route=\"other\",method=\"other\",code=\"200\"")))
       << "gRPC calls counted as HTTP answers";
-  // Their access lines, as JSON fields.
+  // Their access lines, as JSON fields. Access lines are written in
+  // batches: within a second, or with the next line of another kind.
+  const auto grpc_lines_written = [&svc] {
+    const std::string text = svc.process().log();
+    std::size_t n = 0;
+    for (auto at = text.find(R"("protocol":"gRPC")"); at != std::string::npos;
+         at = text.find(R"("protocol":"gRPC")", at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (grpc_lines_written() < 4 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   std::size_t grpc_lines = 0;
   std::istringstream log(svc.process().log());
   for (std::string line; std::getline(log, line);) {

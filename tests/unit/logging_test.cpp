@@ -135,3 +135,52 @@ TEST(json_formatter, clone_formats_the_same_way) {
 
 }  // namespace
 }  // namespace badges_health::app
+
+namespace badges_health::app {
+namespace {
+
+http::access_entry sample_entry() {
+  http::access_entry e;
+  e.time = std::chrono::system_clock::time_point{milliseconds{1'709'164'800'123}};
+  e.method = "GET";
+  e.target = "/status";
+  e.protocol = "HTTP/1.1";
+  e.status = 200;
+  e.body_bytes = 52;
+  e.duration = std::chrono::nanoseconds{12'345};
+  e.user_agent = "kube-probe/1.30";
+  return e;
+}
+
+TEST(access_line, json_is_one_object_with_typed_fields) {
+  const std::string line = access_line(sample_entry(), log_format::json);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["time"], "2024-02-29T00:00:00.123Z");
+  EXPECT_EQ(j["msg"], "access");
+  EXPECT_EQ(j["client"], "-");
+  EXPECT_EQ(j["target"], "/status");
+  EXPECT_EQ(j["status"], 200);
+  EXPECT_EQ(j["bytes"], 52);
+  EXPECT_DOUBLE_EQ(j["duration_us"].get<double>(), 12.3);
+  EXPECT_EQ(j["user_agent"], "kube-probe/1.30");
+  EXPECT_FALSE(j.contains("grpc_status"));
+  EXPECT_FALSE(j.contains("error_code"));
+}
+
+TEST(access_line, json_escapes_what_a_client_sends_and_replaces_bytes_that_are_not_utf8) {
+  auto e = sample_entry();
+  e.target = "/st\"at\\us\x01\xff";
+  e.user_agent = "caf\xc3\xa9 \"agent\"";
+  e.grpc_status = 14;
+  e.error_code = "NOT_FOUND";
+  const std::string line = access_line(e, log_format::json);
+  const auto j = nlohmann::json::parse(line);  // throws on anything invalid
+  EXPECT_EQ(j["target"], "/st\"at\\us\x01\xef\xbf\xbd");
+  EXPECT_EQ(j["user_agent"], "caf\xc3\xa9 \"agent\"");
+  EXPECT_EQ(j["grpc_status"], 14);
+  EXPECT_EQ(j["error_code"], "NOT_FOUND");
+}
+
+}  // namespace
+}  // namespace badges_health::app
