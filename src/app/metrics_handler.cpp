@@ -2,6 +2,8 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "badges_health/app/bearer_auth.hpp"
 #include "badges_health/app/handlers.hpp"
@@ -155,63 +157,53 @@ void health_metrics(std::string& out, const health::status_source& source) {
   if (!snap || snap->checks.empty()) return;
   // Judged at the instant the snapshot describes.
   const auto now = snap->taken_at;
+  // One sample of a per-check series: family{check="name"<labels>} value.
+  const auto sample = [&out](std::string_view family, const auto& c, std::string_view labels,
+                             std::string_view value) {
+    out.append(family).append("{check=\"").append(label(c.spec->name)).append("\"");
+    out.append(labels).append("} ").append(value).append("\n");
+  };
+  const auto critical = [](const auto& c) {
+    return std::string_view(c.spec->critical ? ",critical=\"true\"" : ",critical=\"false\"");
+  };
+  std::vector<health::check_status> states;  // each check's, judged once
+  states.reserve(snap->checks.size());
+  for (const auto& c : snap->checks)
+    states.push_back(c.state.effective(now, c.spec->stale_after()));
+
   header(out, "badges_health_check_up", "gauge",
          "1 when the check passes or warns (hysteresis and staleness applied), 0 otherwise.");
-  for (const auto& c : snap->checks) {
-    const auto state_now = c.state.effective(now, c.spec->stale_after());
+  for (std::size_t i = 0; i < states.size(); ++i) {
     const bool up =
-        state_now == health::check_status::pass || state_now == health::check_status::warn;
-    out.append("badges_health_check_up{check=\"")
-        .append(label(c.spec->name))
-        .append("\",critical=\"")
-        .append(c.spec->critical ? "true" : "false")
-        .append("\"} ")
-        .append(up ? "1" : "0")
-        .append("\n");
+        states[i] == health::check_status::pass || states[i] == health::check_status::warn;
+    sample("badges_health_check_up", snap->checks[i], critical(snap->checks[i]), up ? "1" : "0");
   }
   header(out, "badges_health_check_status", "gauge",
          "1 for the check's current state of pending, pass, warn and fail, 0 for the others.");
-  for (const auto& c : snap->checks) {
-    const auto state_now = c.state.effective(now, c.spec->stale_after());
+  for (std::size_t i = 0; i < states.size(); ++i) {
     for (const auto state : {health::check_status::pending, health::check_status::pass,
                              health::check_status::warn, health::check_status::fail}) {
-      out.append("badges_health_check_status{check=\"")
-          .append(label(c.spec->name))
-          .append("\",status=\"")
-          .append(health::to_string(state))
-          .append("\"} ")
-          .append(state_now == state ? "1" : "0")
-          .append("\n");
+      sample("badges_health_check_status", snap->checks[i],
+             std::string(",status=\"").append(health::to_string(state)).append("\""),
+             states[i] == state ? "1" : "0");
     }
   }
   header(out, "badges_health_check_duration_seconds", "gauge", "Duration of the latest attempt.");
   for (const auto& c : snap->checks) {
-    out.append("badges_health_check_duration_seconds{check=\"")
-        .append(label(c.spec->name))
-        .append("\"} ")
-        .append(number(static_cast<double>(c.state.duration().count()) / 1e6))
-        .append("\n");
+    sample("badges_health_check_duration_seconds", c, "",
+           number(static_cast<double>(c.state.duration().count()) / 1e6));
   }
   header(out, "badges_health_check_failures_total", "counter",
          "Failed attempts since the check was (re)configured.");
   for (const auto& c : snap->checks) {
-    out.append("badges_health_check_failures_total{check=\"")
-        .append(label(c.spec->name))
-        .append("\"} ")
-        .append(std::to_string(c.state.total_failures()))
-        .append("\n");
+    sample("badges_health_check_failures_total", c, "", std::to_string(c.state.total_failures()));
   }
   header(out, "badges_health_check_transitions_total", "counter",
          "Changes of the check's status (pass, warn, fail) since it was (re)configured, the "
          "first result not counted.");
   for (const auto& c : snap->checks) {
-    out.append("badges_health_check_transitions_total{check=\"")
-        .append(label(c.spec->name))
-        .append("\",critical=\"")
-        .append(c.spec->critical ? "true" : "false")
-        .append("\"} ")
-        .append(std::to_string(c.state.total_transitions()))
-        .append("\n");
+    sample("badges_health_check_transitions_total", c, critical(c),
+           std::to_string(c.state.total_transitions()));
   }
 }
 

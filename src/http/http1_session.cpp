@@ -104,9 +104,8 @@ void http1_session::do_read() {
     // The last read filled the buffer, or the next request is probably on
     // its way: read after other connections have had a turn (and without
     // nesting calls).
-    read_posted_ = !more_to_read_;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      if (self->phase_ == phase::reading) self->on_readable({});
+    asio::post(socket_.get_executor(), [self = shared_from_this(), later = !more_to_read_] {
+      if (self->phase_ == phase::reading) self->on_readable({}, later);
     });
     return;
   }
@@ -125,17 +124,16 @@ bool http1_session::read_later() noexcept {
   return false;
 }
 
-void http1_session::on_readable(boost::system::error_code ec) {
+void http1_session::on_readable(boost::system::error_code ec, bool tried_later) {
   if (phase_ != phase::reading) return;  // closed meanwhile
   if (linger_when_cancelled_) return linger();
   if (ec) {
     spdlog::debug("connection closed while waiting to read: {}", ec.message());
     return close();
   }
-  const bool posted = std::exchange(read_posted_, false);
-  if (!read_now(posted) && phase_ == phase::reading) {
+  if (!read_now(tried_later) && phase_ == phase::reading) {
     // Nothing there yet (or a wake-up with nothing to read): wait.
-    if (posted) {
+    if (tried_later) {
       read_later_backoff_ = std::clamp(2 * read_later_backoff_, 1u, max_reads_waited_after_a_miss);
       read_later_skips_ = read_later_backoff_;
     }

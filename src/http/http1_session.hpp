@@ -47,10 +47,10 @@ class http1_session final : public connection, public std::enable_shared_from_th
   /// Whether this read is first tried after the worker's other work, not
   /// waited for at once (see read_later_skips_).
   bool read_later() noexcept;
-  void on_readable(boost::system::error_code ec);
+  /// `tried_later`: a read from read_later(), not after a wait.
+  void on_readable(boost::system::error_code ec, bool tried_later = false);
   /// One read into the worker's buffer; false when the connection closed
   /// or nothing was there (then it waits).
-  /// `tried_later`: the read came from read_later(), not from a wait.
   bool read_now(bool tried_later = false);
   /// Writes what the processor answered and moves on: the next batch of
   /// pipelined answers, closing, or the next read.
@@ -95,7 +95,6 @@ class http1_session final : public connection, public std::enable_shared_from_th
   // epoll_wait. A try that finds nothing (a client that waits, like a
   // single sequential one) costs one failed read and makes the next reads
   // wait at once, more of them after each miss in a row (up to 16).
-  bool read_posted_ = false;
   unsigned read_later_skips_ = 0;
   unsigned read_later_backoff_ = 0;
 };
