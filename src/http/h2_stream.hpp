@@ -2,8 +2,8 @@
 // the state its kind needs:
 //   h2_http_stream         a request answered through the middleware (the
 //                          same router and handlers as HTTP/1.1)
-//   h2_grpc_unary_stream   grpc.health.v1.Health/Check, or UNIMPLEMENTED
-//                          for any other method
+//   h2_grpc_unary_stream   grpc.health.v1.Health/Check and /List, or
+//                          UNIMPLEMENTED for any other method
 //   h2_grpc_watch_stream   grpc.health.v1.Health/Watch: the status now,
 //                          then every change, until the deadline or drain
 // h2_connection gathers a request's headers, picks the kind once they are
@@ -158,9 +158,10 @@ class h2_grpc_stream : public h2_stream {
   void start_response();
   /// Ends the call with `code`: whatever is queued is sent first.
   void finish(util::grpc::status_code code, std::string message);
-  /// The request's service name and deadline, or the call ends here with
-  /// the status that says why.
-  bool read_request(std::string& service, std::optional<std::chrono::nanoseconds>& timeout);
+  /// The request's deadline and, for a HealthCheckRequest, its service
+  /// name (`service` null: an empty HealthListRequest is expected); or the
+  /// call ends here with the status that says why.
+  bool read_request(std::string* service, std::optional<std::chrono::nanoseconds>& timeout);
   bool finished() const noexcept { return status_.has_value(); }
 
   std::string message_;  // the request message
@@ -171,11 +172,16 @@ class h2_grpc_stream : public h2_stream {
   bool started_response_ = false;
 };
 
-/// grpc.health.v1.Health/Check (and UNIMPLEMENTED for any other method).
+/// grpc.health.v1.Health/Check and /List (and UNIMPLEMENTED for any
+/// other method).
 class h2_grpc_unary_stream final : public h2_grpc_stream {
  public:
   using h2_grpc_stream::h2_grpc_stream;
   void answer() override;
+
+ private:
+  void answer_check();
+  void answer_list();
 };
 
 /// grpc.health.v1.Health/Watch.

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/response_fields.hpp"
 #include "badges_health/util/timestamp.hpp"
 #include "h2_connection.hpp"
@@ -80,12 +81,16 @@ access_entry entry_of(const h2_request* request, const boost::asio::ip::tcp::end
   return e;
 }
 
-// The gRPC series' method label.
+// The gRPC series' method label (request_metrics::grpc_methods).
+constexpr std::size_t grpc_other_method = 3;
 std::size_t grpc_method_index(std::string_view path) {
   if (path == grpc::check_path) return 0;
   if (path == grpc::watch_path) return 1;
-  return 2;
+  if (path == grpc::list_path) return 2;
+  return grpc_other_method;
 }
+static_assert(request_metrics::grpc_methods[2] == "List" &&
+              request_metrics::grpc_methods[grpc_other_method] == "other");
 
 }  // namespace
 
@@ -115,7 +120,8 @@ void h2_stream::record_grpc(grpc::status_code status) {
   e.protocol = "gRPC";
   e.status = 200;
   e.grpc_status = static_cast<int>(status);
-  record_grpc_call(conn_.recorder_, request_ ? grpc_method_index(request_->path) : 2, status, e);
+  record_grpc_call(conn_.recorder_,
+                   request_ ? grpc_method_index(request_->path) : grpc_other_method, status, e);
 }
 
 const server_options& h2_stream::options() const noexcept { return conn_.options_; }
@@ -264,7 +270,7 @@ void h2_grpc_stream::finish(grpc::status_code code, std::string message) {
   resume();
 }
 
-bool h2_grpc_stream::read_request(std::string& service,
+bool h2_grpc_stream::read_request(std::string* service,
                                   std::optional<std::chrono::nanoseconds>& timeout) {
   if (!request_->grpc_timeout.empty()) {
     timeout = grpc::parse_timeout(request_->grpc_timeout);
@@ -273,12 +279,17 @@ bool h2_grpc_stream::read_request(std::string& service,
       return false;
     }
   }
-  auto decoded = grpc::decode_check_request(message_);
-  if (!decoded) {
+  if (service != nullptr) {
+    auto decoded = grpc::decode_check_request(message_);
+    if (!decoded) {
+      finish(decoded.error().code, decoded.error().message);
+      return false;
+    }
+    *service = std::move(*decoded);
+  } else if (const auto decoded = grpc::decode_list_request(message_); !decoded) {
     finish(decoded.error().code, decoded.error().message);
     return false;
   }
-  service = std::move(*decoded);
   if (timeout && timeout->count() == 0) {
     finish(grpc::status_code::deadline_exceeded, "deadline exceeded");
     return false;
@@ -307,15 +318,20 @@ ssize_t h2_grpc_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_
   return static_cast<ssize_t>(n);
 }
 
-// ---- Check
+// ---- Check and List
 
 void h2_grpc_unary_stream::answer() {
-  if (request_->method != "POST" || request_->path != grpc::check_path || grpc() == nullptr) {
-    return finish(grpc::status_code::unimplemented, "unknown method " + request_->path);
+  if (request_->method == "POST" && grpc() != nullptr) {
+    if (request_->path == grpc::check_path) return answer_check();
+    if (request_->path == grpc::list_path) return answer_list();
   }
+  finish(grpc::status_code::unimplemented, "unknown method " + request_->path);
+}
+
+void h2_grpc_unary_stream::answer_check() {
   std::string service;
   std::optional<std::chrono::nanoseconds> timeout;
-  if (!read_request(service, timeout)) return;
+  if (!read_request(&service, timeout)) return;
   const auto status = grpc()->status(service);
   if (!status) return finish(grpc::status_code::not_found, "unknown service");
   if (*status == serving_status::not_serving && options().grpc_unavailable_when_not_serving) {
@@ -326,12 +342,30 @@ void h2_grpc_unary_stream::answer() {
   start_response();
 }
 
+void h2_grpc_unary_stream::answer_list() {
+  std::optional<std::chrono::nanoseconds> timeout;
+  if (!read_request(nullptr, timeout)) return;
+  auto statuses = grpc()->list();
+  if (statuses.size() > grpc::max_list_names) {
+    return finish(
+        grpc::status_code::resource_exhausted,
+        "server health list exceeds maximum capacity: " + std::to_string(grpc::max_list_names));
+  }
+  // Every status as it is, NOT_SERVING included: the ALB mode
+  // (--grpc-unavailable-when-not-serving) is for a prober's Check. Like
+  // Check's, the answer is not counted as output held: the cap on names
+  // bounds it to a few KiB.
+  out_ = grpc::encode_list_response(std::move(statuses));
+  status_ = grpc::status_code::ok;
+  start_response();
+}
+
 // ---- Watch
 
 void h2_grpc_watch_stream::answer() {
   keep_request_ = true;  // for the access log, when the call ends
   std::optional<std::chrono::nanoseconds> timeout;
-  if (!read_request(service_, timeout)) return;
+  if (!read_request(&service_, timeout)) return;
   if (timeout) {
     watch_deadline_ = started_ + std::chrono::duration_cast<clock::duration>(*timeout);
   }

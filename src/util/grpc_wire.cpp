@@ -1,8 +1,9 @@
-// Protobuf varints and fields for the two health messages, by hand: they
-// are one field each, and a protobuf runtime for them would weigh more
-// than the whole service.
+// Protobuf varints and fields for the health messages, by hand: they are
+// one field each (List's answer a map of one such message), and a protobuf
+// runtime for them would weigh more than the whole service.
 #include "badges_health/util/grpc_wire.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -81,9 +82,17 @@ bool skip_field(reader& r, std::uint8_t wire) noexcept {
   }
 }
 
-}  // namespace
+// `message` with gRPC's prefix: uncompressed, its length big-endian.
+std::string framed(std::string_view message) {
+  const auto n = static_cast<std::uint32_t>(message.size());
+  std::string out{'\0', static_cast<char>(n >> 24), static_cast<char>(n >> 16),
+                  static_cast<char>(n >> 8), static_cast<char>(n)};
+  return out.append(message);
+}
 
-boost::system::result<std::string, call_error> decode_check_request(std::string_view body) {
+// The message of a request body that holds exactly one uncompressed
+// length-prefixed message.
+boost::system::result<std::string_view, call_error> unframe_request(std::string_view body) {
   if (body.size() < prefix_bytes) return call_error{status_code::internal, "incomplete message"};
   if (body[0] != 0) {
     return call_error{status_code::unimplemented, "compressed messages are not supported"};
@@ -91,7 +100,15 @@ boost::system::result<std::string, call_error> decode_check_request(std::string_
   if (message_length(body) != body.size() - prefix_bytes) {
     return call_error{status_code::internal, "expected exactly one request message"};
   }
-  reader r(body.substr(prefix_bytes));
+  return body.substr(prefix_bytes);
+}
+
+}  // namespace
+
+boost::system::result<std::string, call_error> decode_check_request(std::string_view body) {
+  const auto message = unframe_request(body);
+  if (!message) return message.error();
+  reader r(*message);
   std::string service;
   while (!r.done()) {
     const auto key = r.varint();
@@ -117,6 +134,49 @@ std::string encode_check_response(serving_status s) {
   // proto3 leaves a field at its default (UNKNOWN, 0) out of the message.
   if (s == serving_status::unknown) return std::string(prefix_bytes, '\0');
   return std::string{'\0', '\0', '\0', '\0', '\2', '\x08', value};
+}
+
+boost::system::result<void, call_error> decode_list_request(std::string_view body) {
+  const auto message = unframe_request(body);
+  if (!message) return message.error();
+  reader r(*message);
+  while (!r.done()) {
+    const auto key = r.varint();
+    if (!key || *key >> 3 == 0 || !skip_field(r, static_cast<std::uint8_t>(*key & 7))) {
+      return call_error{status_code::internal, "malformed HealthListRequest"};
+    }
+  }
+  return {};
+}
+
+std::string encode_list_response(std::vector<named_status> statuses) {
+  std::stable_sort(statuses.begin(), statuses.end(),
+                   [](const named_status& a, const named_status& b) { return a.name < b.name; });
+  statuses.erase(
+      std::unique(statuses.begin(), statuses.end(),
+                  [](const named_status& a, const named_status& b) { return a.name == b.name; }),
+      statuses.end());
+  // Each map entry is a message of its own: key (field 1, the name) and
+  // value (field 2, a HealthCheckResponse), both written even when empty,
+  // as protobuf writes map entries.
+  std::string message;
+  std::string entry;
+  for (const auto& s : statuses) {
+    entry.clear();
+    entry.push_back('\x0a');  // key: field 1, length-delimited
+    append_varint(entry, s.name.size());
+    entry.append(s.name);
+    entry.push_back('\x12');  // value: field 2, length-delimited
+    if (s.status == serving_status::unknown) {
+      entry.push_back('\0');  // UNKNOWN is proto3's default: an empty message
+    } else {
+      entry.append({'\x02', '\x08', static_cast<char>(s.status)});
+    }
+    message.push_back('\x0a');  // statuses: field 1, length-delimited
+    append_varint(message, entry.size());
+    message.append(entry);
+  }
+  return framed(message);
 }
 
 std::optional<std::chrono::nanoseconds> parse_timeout(std::string_view value) noexcept {
@@ -185,10 +245,7 @@ std::string encode_check_request(std::string_view service) {
     append_varint(message, service.size());
     message.append(service);
   }
-  const auto n = static_cast<std::uint32_t>(message.size());
-  std::string out{'\0', static_cast<char>(n >> 24), static_cast<char>(n >> 16),
-                  static_cast<char>(n >> 8), static_cast<char>(n)};
-  return out + message;
+  return framed(message);
 }
 
 boost::system::result<serving_status, std::string> decode_check_response(std::string_view body) {

@@ -19,6 +19,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/handlers.hpp"
@@ -44,6 +45,9 @@ class health_source final : public http::grpc_health_source {
     if (service.empty()) return serving ? serving_status::serving : serving_status::not_serving;
     if (service == "liveness") return serving_status::serving;
     return std::nullopt;
+  }
+  std::vector<http::named_status> list() const override {
+    return {{"", *status("")}, {"liveness", serving_status::serving}};
   }
   bool serving = true;
 };

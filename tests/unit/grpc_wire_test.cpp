@@ -1,5 +1,6 @@
 // The hand-written gRPC health wire format: request decoding (with the
-// protobuf rules a generated parser follows), response encoding, timeouts;
+// protobuf rules a generated parser follows), response encoding, List's
+// request and map-shaped response, timeouts;
 // and the client side of the grpc check: request encoding, response
 // decoding, grpc-timeout formatting, status names and grpc-message.
 #include "badges_health/util/grpc_wire.hpp"
@@ -8,6 +9,7 @@
 
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace badges_health::util::grpc {
 namespace {
@@ -68,6 +70,82 @@ TEST(GrpcCodec, EncodesTheStatus) {
             std::string("\0\0\0\0\x02\x08\x03", 7));
   // UNKNOWN is proto3's default: an empty message.
   EXPECT_EQ(encode_check_response(serving_status::unknown), std::string(5, '\0'));
+}
+
+status_code list_code_of(const std::string& body) {
+  const auto r = decode_list_request(body);
+  return r ? status_code::ok : r.error().code;
+}
+
+TEST(GrpcCodec, AcceptsAnyValidListRequest) {
+  EXPECT_EQ(list_code_of(framed("")), status_code::ok);
+  // HealthListRequest has no fields: every field is unknown and skipped,
+  // field 1 of any wire type included.
+  EXPECT_EQ(list_code_of(framed(std::string("\x08\x96\x01", 3) + "\x0a\x02xy" +
+                                std::string("\x19"
+                                            "12345678",
+                                            9) +
+                                std::string("\x25"
+                                            "1234",
+                                            5))),
+            status_code::ok);
+}
+
+TEST(GrpcCodec, RefusesAListRequestThatIsNotOneUncompressedMessage) {
+  EXPECT_EQ(list_code_of(""), status_code::internal);
+  EXPECT_EQ(list_code_of(std::string("\0\0\0", 3)), status_code::internal);
+  EXPECT_EQ(list_code_of(std::string("\x01\0\0\0\0", 5)), status_code::unimplemented);
+  EXPECT_EQ(list_code_of(framed("") + framed("")), status_code::internal);
+  EXPECT_EQ(list_code_of(framed("\x0a\x05"
+                                "ab")),
+            status_code::internal);                                              // truncated
+  EXPECT_EQ(list_code_of(framed("\x0b")), status_code::internal);                // a group
+  EXPECT_EQ(list_code_of(framed(std::string(1, '\0'))), status_code::internal);  // field 0
+  EXPECT_EQ(list_code_of(framed(std::string(11, '\xff'))), status_code::internal);
+  EXPECT_EQ(decode_list_request(framed("\x0b")).error().message, "malformed HealthListRequest");
+}
+
+// One map entry: key (field 1) and value (field 2, a HealthCheckResponse).
+std::string list_entry(const std::string& name, const std::string& value) {
+  const std::string entry = "\x0a" + std::string(1, static_cast<char>(name.size())) + name +
+                            "\x12" + std::string(1, static_cast<char>(value.size())) + value;
+  return "\x0a" + std::string(1, static_cast<char>(entry.size())) + entry;
+}
+
+TEST(GrpcCodec, EncodesTheListAsAMapSortedByName) {
+  const std::string serving("\x08\x01", 2);
+  const std::string not_serving("\x08\x02", 2);
+  // Sorted whatever the order given; the empty name first; UNKNOWN an
+  // empty value message.
+  EXPECT_EQ(encode_list_response({{"readiness", serving_status::serving},
+                                  {"", serving_status::not_serving},
+                                  {"db", serving_status::unknown},
+                                  {"cache", serving_status::serving}}),
+            framed(list_entry("", not_serving) + list_entry("cache", serving) +
+                   list_entry("db", "") + list_entry("readiness", serving)));
+  // A repeated name is sent once, with its first status.
+  EXPECT_EQ(
+      encode_list_response({{"db", serving_status::serving}, {"db", serving_status::not_serving}}),
+      framed(list_entry("db", serving)));
+  EXPECT_EQ(encode_list_response({}), framed(""));
+}
+
+TEST(GrpcCodec, EncodesLongListsWithVarintLengths) {
+  // A 200-byte name: two-byte varints for its key and its entry; 100
+  // entries: a message past 255 bytes, its length over two prefix bytes.
+  const std::string long_name(200, 'x');
+  const std::string one = encode_list_response({{long_name, serving_status::serving}});
+  // The entry: 1 + 2 + 200 (key) + 1 + 1 + 2 (value) = 207; the message:
+  // 1 + 2 + 207 = 210.
+  EXPECT_EQ(one.substr(0, 5), std::string("\0\0\0\0\xd2", 5));
+  EXPECT_EQ(one.substr(5, 5), std::string("\x0a\xcf\x01\x0a\xc8", 5));
+  EXPECT_EQ(one.substr(one.size() - 4), std::string("\x12\x02\x08\x01", 4));
+  std::vector<named_status> many;
+  for (int i = 0; i < 100; ++i) many.push_back({"check-" + std::to_string(100 + i), {}});
+  const std::string all = encode_list_response(many);
+  // Each entry: 2 + (2 + 9 + 2) = 15 bytes.
+  EXPECT_EQ(all.size(), 5u + 100 * 15);
+  EXPECT_EQ(all.substr(0, 5), std::string("\0\0\0\x05\xdc", 5));  // 1500
 }
 
 TEST(GrpcCodec, ParsesTimeouts) {

@@ -4,10 +4,13 @@
 //   "readiness"  SERVING when /readyz would answer 200
 //   a check name that check's own state (UNKNOWN until its first result)
 // Any other name is unknown (Check: NOT_FOUND; Watch: SERVICE_UNKNOWN).
+// List answers every known name; a check named like a probe is answered
+// (and listed) as the probe, as Check answers it.
 #pragma once
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "badges_health/health/status.hpp"
 #include "badges_health/http/grpc_health.hpp"
@@ -19,6 +22,7 @@ class grpc_health_service final : public http::grpc_health_source {
   explicit grpc_health_service(const health::status_source& source) noexcept : source_(source) {}
 
   std::optional<http::serving_status> status(std::string_view service) const override;
+  std::vector<http::named_status> list() const override;
 
  private:
   const health::status_source& source_;

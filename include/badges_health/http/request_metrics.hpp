@@ -69,7 +69,8 @@ class request_metrics {
   /// table and of the answers that are not errors, and nothing else.
   static constexpr auto codes = detail_metrics::sorted_statuses<detail_metrics::count_statuses()>();
   /// The gRPC methods counted separately; anything else is "other".
-  static constexpr std::array<std::string_view, 3> grpc_methods = {"Check", "Watch", "other"};
+  static constexpr std::array<std::string_view, 4> grpc_methods = {"Check", "Watch", "List",
+                                                                   "other"};
   /// Every gRPC status the server ends a call with.
   static constexpr std::array<util::grpc::status_code, 7> grpc_statuses = {
       util::grpc::status_code::ok,

@@ -1,6 +1,7 @@
 // The little of gRPC's wire format that the health protocol needs, by hand:
-// the 5-byte message prefix, HealthCheckRequest (one string field) and
-// HealthCheckResponse (one enum field) in protobuf encoding, status codes
+// the 5-byte message prefix, HealthCheckRequest (one string field),
+// HealthCheckResponse (one enum field), HealthListRequest (no field) and
+// HealthListResponse (one map) in protobuf encoding, status codes
 // and the grpc-timeout header, for both sides of a call. Pure functions, no
 // I/O. Below both the server (http) and the grpc dependency check (health),
 // so it lives in util.
@@ -15,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace badges_health::util::grpc {
 
@@ -46,6 +48,17 @@ struct call_error {
 /// The service and method paths.
 inline constexpr std::string_view check_path = "/grpc.health.v1.Health/Check";
 inline constexpr std::string_view watch_path = "/grpc.health.v1.Health/Watch";
+inline constexpr std::string_view list_path = "/grpc.health.v1.Health/List";
+
+/// The most names a List answers with; past it the call ends with
+/// RESOURCE_EXHAUSTED, as grpc-go's health server does (gRFC A90).
+inline constexpr std::size_t max_list_names = 100;
+
+/// One entry of a HealthListResponse.
+struct named_status {
+  std::string name;
+  serving_status status = serving_status::unknown;
+};
 
 /// Largest request body accepted: the prefix and a service name of up to
 /// 1 KiB with its field header.
@@ -58,6 +71,17 @@ boost::system::result<std::string, call_error> decode_check_request(std::string_
 
 /// One length-prefixed HealthCheckResponse carrying `s`.
 std::string encode_check_response(serving_status s);
+
+/// Checks a List request body: exactly one uncompressed length-prefixed
+/// HealthListRequest. The message has no fields, so any field in it is
+/// unknown and skipped, as protobuf parsers do.
+boost::system::result<void, call_error> decode_list_request(std::string_view body);
+
+/// One length-prefixed HealthListResponse: `statuses` as its map, entries
+/// sorted by name (as protobuf's deterministic serialization orders map
+/// keys), so the same states always give the same bytes. A name given
+/// twice is sent once, with its first status.
+std::string encode_list_response(std::vector<named_status> statuses);
 
 /// The grpc-timeout header ("100m", "5S", at most 8 digits and a unit of
 /// H, M, S, m, u or n); nullopt when malformed.
