@@ -122,7 +122,7 @@ TEST_F(GrpcHealth, CheckFollowsTheChecks) {
 
 TEST_F(GrpcHealth, OtherMethodsAreUnimplemented) {
   auto svc = start();
-  const auto r = run_program(grpc_client_args(svc.port(), {"call", "List"}));
+  const auto r = run_program(grpc_client_args(svc.port(), {"call", "Nope"}));
   EXPECT_EQ(json::parse(r.out, nullptr, false)["code"], "UNIMPLEMENTED") << r.out << r.err;
 }
 
@@ -135,7 +135,8 @@ TEST_F(GrpcHealth, CallsHaveTheirOwnSeriesAndAccessLines) {
   EXPECT_EQ(grpc_check(svc.port(), "")["code"], "OK");
   EXPECT_EQ(grpc_check(svc.port(), "db")["code"], "OK");
   EXPECT_EQ(grpc_check(svc.port(), "no-such-check")["code"], "NOT_FOUND");
-  run_program(grpc_client_args(svc.port(), {"call", "List"}));
+  run_program(grpc_client_args(svc.port(), {"call", "Nope"}));
+  run_program(grpc_client_args(svc.port(), {"list"}));
   const auto res = request(svc.port(), "GET", "/metrics");
   ASSERT_TRUE(res);
   const std::string metrics = res->body();
@@ -147,7 +148,11 @@ TEST_F(GrpcHealth, CallsHaveTheirOwnSeriesAndAccessLines) {
       metrics,
       HasSubstr("badges_health_grpc_requests_total{method=\"other\",grpc_status=\"12\"} 1"));
   EXPECT_THAT(metrics,
+              HasSubstr("badges_health_grpc_requests_total{method=\"List\",grpc_status=\"0\"} 1"));
+  EXPECT_THAT(metrics,
               HasSubstr("badges_health_grpc_request_duration_seconds_count{method=\"Check\"} 3"));
+  EXPECT_THAT(metrics,
+              HasSubstr("badges_health_grpc_request_duration_seconds_count{method=\"List\"} 1"));
   EXPECT_THAT(metrics, Not(HasSubstr("route=\"other\",method=\"other\",code=\"200\"")))
       << "gRPC calls counted as HTTP answers";
   // Their access lines, as JSON fields. Access lines are written in
@@ -162,7 +167,7 @@ TEST_F(GrpcHealth, CallsHaveTheirOwnSeriesAndAccessLines) {
     return n;
   };
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-  while (grpc_lines_written() < 4 && std::chrono::steady_clock::now() < until) {
+  while (grpc_lines_written() < 5 && std::chrono::steady_clock::now() < until) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::size_t grpc_lines = 0;
@@ -177,7 +182,7 @@ TEST_F(GrpcHealth, CallsHaveTheirOwnSeriesAndAccessLines) {
     EXPECT_TRUE(j.contains("grpc_status")) << line;
     EXPECT_GT(j["duration_us"].get<double>(), 0.0) << line;
   }
-  EXPECT_EQ(grpc_lines, 4u) << svc.process().log();
+  EXPECT_EQ(grpc_lines, 5u) << svc.process().log();
 }
 
 // AWS ALB reads only the grpc-status: NOT_SERVING becomes UNAVAILABLE.

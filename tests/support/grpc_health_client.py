@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""A gRPC health client on Python's grpc (Debian python3-grpcio), with the
-messages encoded by hand, for the integration tests.
+"""A gRPC health client on Python's grpc (Debian python3-grpcio), for the
+integration tests: Check and Watch messages encoded by hand, List's with
+protobuf's own runtime (python3-protobuf, which python3-grpcio depends on).
 
   grpc_health_client.py PORT check SERVICE [TIMEOUT_S]
       prints {"code": "OK", "status": 1} or {"code": "NOT_FOUND", "details": ...}
@@ -10,6 +11,11 @@ messages encoded by hand, for the integration tests.
       COUNT messages); flushes after each line so a test can act between them
   grpc_health_client.py PORT call METHOD
       calls /grpc.health.v1.Health/METHOD with an empty request
+  grpc_health_client.py PORT list [unknown-fields]
+      calls List by name and prints {"code": "OK", "statuses": {NAME: N},
+      "deterministic": B}, B saying whether the answer's bytes are
+      protobuf's deterministic serialization of it; with "unknown-fields"
+      the request carries fields HealthListRequest does not know
 """
 import json
 import sys
@@ -43,6 +49,45 @@ def decode_status(message):
     if message[0] != 0x08 or len(message) < 2:
         raise ValueError("unexpected message bytes %r" % message)
     return message[1]
+
+
+def list_messages():
+    """HealthListRequest and HealthListResponse as gRFC A90 defines them,
+    built at run time from a descriptor (Debian's grpcio ships no List
+    stubs), in a pool of their own."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
+    field = descriptor_pb2.FieldDescriptorProto
+    proto = descriptor_pb2.FileDescriptorProto(
+        name="badges_health_test/health_list.proto", package="grpc.health.v1", syntax="proto3")
+    response = proto.message_type.add(name="HealthCheckResponse")
+    enum = response.enum_type.add(name="ServingStatus")
+    for name, number in [("UNKNOWN", 0), ("SERVING", 1), ("NOT_SERVING", 2),
+                         ("SERVICE_UNKNOWN", 3)]:
+        enum.value.add(name=name, number=number)
+    response.field.add(name="status", number=1, type=field.TYPE_ENUM,
+                       label=field.LABEL_OPTIONAL,
+                       type_name=".grpc.health.v1.HealthCheckResponse.ServingStatus")
+    proto.message_type.add(name="HealthListRequest")
+    answer = proto.message_type.add(name="HealthListResponse")
+    entry = answer.nested_type.add(name="StatusesEntry")
+    entry.options.map_entry = True
+    entry.field.add(name="key", number=1, type=field.TYPE_STRING, label=field.LABEL_OPTIONAL)
+    entry.field.add(name="value", number=2, type=field.TYPE_MESSAGE, label=field.LABEL_OPTIONAL,
+                    type_name=".grpc.health.v1.HealthCheckResponse")
+    answer.field.add(name="statuses", number=1, type=field.TYPE_MESSAGE,
+                     label=field.LABEL_REPEATED,
+                     type_name=".grpc.health.v1.HealthListResponse.StatusesEntry")
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(proto)
+
+    def message_class(name):
+        descriptor = pool.FindMessageTypeByName("grpc.health.v1." + name)
+        if hasattr(message_factory, "GetMessageClass"):  # protobuf 4.22 and later
+            return message_factory.GetMessageClass(descriptor)
+        return message_factory.MessageFactory(pool).GetPrototype(descriptor)
+
+    return message_class("HealthListRequest"), message_class("HealthListResponse")
 
 
 def emit(obj):
@@ -86,6 +131,24 @@ def main():
         try:
             call("", timeout=5.0)
             emit({"code": "OK"})
+        except grpc.RpcError as e:
+            emit({"code": e.code().name, "details": e.details()})
+    elif command == "list":
+        request_class, response_class = list_messages()
+        request = request_class()
+        if sys.argv[3:] == ["unknown-fields"]:
+            # A varint field 1 and a string field 7, kept as unknown fields
+            # and sent as they are, as a newer client's request would be.
+            request.MergeFromString(b"\x08\x01\x3a\x03new")
+        call = channel.unary_unary("/grpc.health.v1.Health/List",
+                                   request_serializer=lambda m: m.SerializeToString(),
+                                   response_deserializer=identity)
+        try:
+            raw = call(request, timeout=5.0)
+            answer = response_class.FromString(raw)
+            emit({"code": "OK",
+                  "statuses": {name: entry.status for name, entry in answer.statuses.items()},
+                  "deterministic": raw == answer.SerializeToString(deterministic=True)})
         except grpc.RpcError as e:
             emit({"code": e.code().name, "details": e.details()})
     else:
