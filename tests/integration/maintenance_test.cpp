@@ -22,7 +22,7 @@
 #include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 
-namespace badges_health::test {
+namespace badges_health::test::maintenance_routes {
 namespace {
 
 using namespace std::chrono_literals;
@@ -423,4 +423,4 @@ TEST(MaintenanceWithoutAdminToken, TheRoutesDoNotExist) {
 }
 
 }  // namespace
-}  // namespace badges_health::test
+}  // namespace badges_health::test::maintenance_routes
