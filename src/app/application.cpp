@@ -25,6 +25,8 @@
 #include "badges_health/app/grpc_health_service.hpp"
 #include "badges_health/app/handlers.hpp"
 #include "badges_health/app/logging.hpp"
+#include "badges_health/app/maintenance_handler.hpp"
+#include "badges_health/app/maintenance_switch.hpp"
 #include "badges_health/health/check_scheduler.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/health/health_snapshot.hpp"
@@ -92,9 +94,12 @@ std::string down_reason(const std::shared_ptr<const health::health_snapshot>& sn
 }
 
 // HAProxy's agent words for the health at this instant. `ready` with every
-// up answer puts back a server the agent had drained.
+// up answer puts back a server the agent had drained or put in
+// maintenance. Maintenance wins over draining: an operator who asked for
+// no traffic at all gets none, even in the last seconds of a drain.
 std::string agent_line(const health::status_source& source, unsigned degraded_weight) {
   const health::summary now = source.current();
+  if (now.maintenance) return "maint";
   if (now.draining) return "drain";
   switch (now.overall) {
     case health::status::ok:
@@ -304,11 +309,16 @@ int application::run() {
   info.commit_hash = cfg_.commit_hash;
   http::metrics_registry metrics(cfg_.server.threads);
   http::router router;
-  // Reports to ttl checks, only when an admin token is set: without one
-  // the route does not exist.
+  // Reports to ttl checks and the maintenance switch, only when an admin
+  // token is set: without one the routes do not exist. The switch's
+  // expiry timer runs on `control`; the model keeps its window, so a
+  // SIGHUP's reload of the checks leaves it alone.
   const check_report_handler reports(scheduler, cfg_.admin_token);
+  maintenance_switch maintenance(model, control.get_executor());
+  const maintenance_handler maintenance_routes(maintenance, cfg_.admin_token, cfg_.max_maintenance);
+  const bool admin = !cfg_.admin_token.empty();
   register_routes(router, model, metrics, info, cfg_.details_token, cfg_.metrics_token,
-                  cfg_.admin_token.empty() ? nullptr : &reports);
+                  admin ? &reports : nullptr, admin ? &maintenance_routes : nullptr);
   const http::error_middleware middleware(router);
   // gRPC Watch streams hear of every change the model publishes.
   const grpc_health_service grpc(model);

@@ -16,9 +16,9 @@ http::http_error invalid_report(std::string message) {
   return {http::errors::invalid_report, std::move(message)};
 }
 
-// application/json, any case, parameters allowed; no Content-Type at all
-// is taken as JSON (a bare `curl -X PUT --data-binary @-` sends none).
-bool json_content_type(std::string_view type) {
+}  // namespace
+
+bool is_json_content_type(std::string_view type) {
   if (type.empty()) return true;
   const std::string_view media = type.substr(0, type.find(';'));
   std::string lower;
@@ -29,8 +29,6 @@ bool json_content_type(std::string_view type) {
   return lower == "application/json";
 }
 
-}  // namespace
-
 http::handler_result check_report_handler::handle(std::string_view name,
                                                   std::string_view authorization,
                                                   std::string_view content_type,
@@ -40,7 +38,7 @@ http::handler_result check_report_handler::handle(std::string_view name,
   // The token before anything else: without it, nothing says which checks
   // exist.
   if (auto denied = check_bearer(authorization, *token)) return std::move(*denied);
-  if (!json_content_type(content_type)) {
+  if (!is_json_content_type(content_type)) {
     return http::http_error{http::errors::unsupported_media_type, "a report is application/json"};
   }
   const json report = json::parse(body, nullptr, /*allow_exceptions=*/false);

@@ -12,9 +12,11 @@
 #include "badges_health/app/bearer_auth.hpp"
 #include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/config.hpp"
+#include "badges_health/app/maintenance_handler.hpp"
 #include "badges_health/app/openapi_document.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/health/health_snapshot.hpp"
+#include "badges_health/health/maintenance.hpp"
 #include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::app {
@@ -134,7 +136,7 @@ void check_details(std::string& out, const health::check_snapshot& c,
 }
 
 std::string verbose_body(const health::summary& s, const health::health_snapshot* snap,
-                         const service_info& info) {
+                         const health::maintenance_window* maintenance, const service_info& info) {
   const auto now = std::chrono::steady_clock::now();
   // Checks are judged at the instant their snapshot describes.
   const auto checks_now = snap != nullptr ? snap->taken_at : now;
@@ -147,6 +149,11 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
       std::chrono::duration_cast<std::chrono::seconds>(now - info.started).count();
   head["ready"] = s.readiness();
   if (s.draining) head["draining"] = true;
+  if (maintenance != nullptr) {
+    head["maintenance"] = {{"reason", maintenance->reason},
+                           {"since", util::format_iso8601(maintenance->since)},
+                           {"until", util::format_iso8601(maintenance->until)}};
+  }
   std::string body = head.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
   body.pop_back();  // the closing brace: "checks" goes last
   const std::size_t count = snap != nullptr ? snap->checks.size() : 0;
@@ -238,15 +245,33 @@ void health_json_check(std::string& out, const health::check_snapshot& c,
   out.append("}]");
 }
 
-// `{"status":..., <identity>, "checks":{...}}`; no `checks` member when
-// `with_checks` is false (a caller who may not see them).
-std::string health_json_body(std::string_view status, std::string_view identity, bool with_checks,
+// The draft's `output` while in maintenance: when it ends, and why to a
+// caller allowed to see details (the reason is the operator's words).
+std::string maintenance_output(const health::summary& s, const health::status_source& source,
+                               bool with_reason) {
+  if (!s.maintenance) return {};
+  const auto window = source.maintenance();
+  if (!window) return {};  // ended between the two reads
+  std::string out = "in maintenance until " + util::format_iso8601(window->until);
+  if (with_reason) out += ": " + window->reason;
+  return out;
+}
+
+// `{"status":..., "output":..., <identity>, "checks":{...}}`; no `output`
+// when it is empty, no `checks` member when `with_checks` is false (a
+// caller who may not see them).
+std::string health_json_body(std::string_view status, std::string_view output,
+                             std::string_view identity, bool with_checks,
                              const health::health_snapshot* snap) {
   const std::size_t count = with_checks && snap != nullptr ? snap->checks.size() : 0;
   std::string body;
   body.reserve(32 + identity.size() + count * 160);
   body.append(R"({"status":")").append(status);
   body.push_back('"');
+  if (!output.empty()) {
+    body.append(R"(,"output":)");
+    append_json(body, std::string(output));
+  }
   body.append(identity);
   if (with_checks) {
     const auto now = snap != nullptr ? snap->taken_at : std::chrono::steady_clock::now();
@@ -414,10 +439,13 @@ http::handler make_status_handler(const health::status_source& source, service_i
     if (health_json) {
       res.content_type = health_json_type;
       const auto snap = with_checks ? source.details() : nullptr;
-      res.body = health_json_body(health_json_status(s.overall), identity, with_checks, snap.get());
+      res.body = health_json_body(health_json_status(s.overall),
+                                  maintenance_output(s, source, with_checks), identity, with_checks,
+                                  snap.get());
     } else if (verbose) {
       const auto snap = source.details();
-      res.body = verbose_body(s, snap.get(), info);
+      const auto maintenance = s.maintenance ? source.maintenance() : nullptr;
+      res.body = verbose_body(s, snap.get(), maintenance.get(), info);
     } else {
       res.body = status_body(s.overall);
     }
@@ -458,8 +486,9 @@ http::handler make_readiness_handler(const health::status_source& source, servic
     if (health_json) {
       res.content_type = health_json_type;
       const auto snap = with_checks ? source.details() : nullptr;
-      res.body = health_json_body(ready ? health_json_status(s.overall) : "fail", identity,
-                                  with_checks, snap.get());
+      res.body = health_json_body(ready ? health_json_status(s.overall) : "fail",
+                                  maintenance_output(s, source, with_checks), identity, with_checks,
+                                  snap.get());
     } else {
       res.body = status_body(s.overall, ready ? R"(,"ready":true)" : R"(,"ready":false)");
     }
@@ -508,7 +537,7 @@ http::handler guarded_by(secret token, http::handler inner) {
 void register_routes(http::router& r, const health::status_source& source,
                      http::metrics_registry& registry, const service_info& info,
                      const secret& details_token, const secret& metrics_token,
-                     const check_report_handler* reports) {
+                     const check_report_handler* reports, const maintenance_handler* maintenance) {
   r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source, info, details_token));
@@ -525,12 +554,20 @@ void register_routes(http::router& r, const health::status_source& source,
                              req.header(boost::beast::http::field::content_type), req.body());
     });
   }
+  if (maintenance != nullptr) {
+    r.add_get("/maintenance",
+              [maintenance](const http::request_view& req) { return maintenance->get(req); });
+    r.add_put("/maintenance",
+              [maintenance](const http::request_view& req) { return maintenance->put(req); });
+    r.add_delete("/maintenance",
+                 [maintenance](const http::request_view& req) { return maintenance->del(req); });
+  }
   registry.set_routes(r.paths());
   // HAProxy's bare `option httpchk` (`OPTIONS / HTTP/1.0`) and `OPTIONS *`
   // answer 503 whenever /status would.
   r.set_unavailable([&source] {
     const health::summary s = source.current();
-    return s.overall == health::status::down || s.draining;
+    return s.overall == health::status::down || s.draining || s.maintenance;
   });
 }
 

@@ -8,6 +8,7 @@
 #include "badges_health/app/bearer_auth.hpp"
 #include "badges_health/app/handlers.hpp"
 #include "badges_health/health/health_snapshot.hpp"
+#include "badges_health/health/maintenance.hpp"
 
 namespace badges_health::app {
 namespace {
@@ -152,6 +153,23 @@ void health_metrics(std::string& out, const health::status_source& source) {
   }
   header(out, "badges_health_ready", "gauge", "1 when /readyz answers 200.");
   out.append("badges_health_ready ").append(s.readiness() ? "1" : "0").append("\n");
+
+  // Both read from the one window, so they never disagree.
+  const auto maintenance = source.maintenance();
+  header(out, "badges_health_maintenance", "gauge",
+         "1 while an operator has put the service in maintenance (PUT /maintenance), else 0.");
+  out.append("badges_health_maintenance ").append(maintenance ? "1" : "0").append("\n");
+  header(out, "badges_health_maintenance_end_timestamp_seconds", "gauge",
+         "When the maintenance in force ends, in Unix time; 0 when none is.");
+  char end[32] = "0";
+  if (maintenance) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(maintenance->until.time_since_epoch())
+            .count();
+    std::snprintf(end, sizeof end, "%lld.%03lld", static_cast<long long>(ms / 1000),
+                  static_cast<long long>(ms % 1000));
+  }
+  out.append("badges_health_maintenance_end_timestamp_seconds ").append(end).append("\n");
 
   const auto snap = source.details();
   if (!snap || snap->checks.empty()) return;

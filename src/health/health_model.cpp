@@ -37,6 +37,9 @@ summary unpack_summary(std::uint64_t word) noexcept {
 
 std::uint64_t unpack_until(std::uint64_t word) noexcept { return word >> 3; }
 
+constexpr std::uint8_t draining_bit = 1;
+constexpr std::uint8_t maintenance_bit = 2;
+
 }  // namespace
 
 struct health_model::check_table {
@@ -111,8 +114,9 @@ summary health_model::current() const noexcept {
       s = aggregate_cells(now);
     }
   }
-  if (draining_.load(std::memory_order_acquire)) {
-    s.draining = true;
+  if (const std::uint8_t flags = flags_.load(std::memory_order_acquire); flags != 0) {
+    s.draining = (flags & draining_bit) != 0;
+    s.maintenance = (flags & maintenance_bit) != 0;
     s.overall = status::down;
     s.ready = false;
   }
@@ -163,7 +167,7 @@ void health_model::publish(std::shared_ptr<const health_snapshot> snapshot) {
   w.records = std::move(records);
   store_summary(snapshot->base, snapshot->fresh_until);
   reclaimer_.collect();
-  if (on_change_) on_change_();
+  notify();
 }
 
 void health_model::on_change(std::function<void()> listener) { on_change_ = std::move(listener); }
@@ -185,7 +189,7 @@ summary health_model::update(std::size_t index, const check_state& state) {
   store_summary(base, fresh_until);
   reclaimer_.collect();
   // Only a change of a check's status can change what a reader sees.
-  if (status_changed && on_change_) on_change_();
+  if (status_changed) notify();
 
   const auto now = clock_.now();
   if (now <= fresh_until) return base;
@@ -203,18 +207,50 @@ void health_model::store_summary(summary s, time_point fresh_until) noexcept {
   }
 }
 
-void health_model::set_draining() noexcept {
-  if (draining_.exchange(true, std::memory_order_acq_rel)) return;
-  if (on_change_) {
-    try {
-      on_change_();
-    } catch (...) {
-      // A listener that cannot allocate leaves Watch streams a change
-      // behind; draining itself has happened.
-    }
+void health_model::notify() noexcept {
+  if (!on_change_) return;
+  const std::lock_guard lock(listener_mutex_);
+  try {
+    on_change_();
+  } catch (...) {
+    // A listener that cannot allocate leaves Watch streams a change
+    // behind; the change itself has happened.
   }
 }
 
-bool health_model::draining() const noexcept { return draining_.load(std::memory_order_acquire); }
+void health_model::set_draining() noexcept {
+  if ((flags_.fetch_or(draining_bit, std::memory_order_acq_rel) & draining_bit) != 0) return;
+  notify();
+}
+
+bool health_model::draining() const noexcept {
+  return (flags_.load(std::memory_order_acquire) & draining_bit) != 0;
+}
+
+std::shared_ptr<const maintenance_window> health_model::set_maintenance(
+    std::shared_ptr<const maintenance_window> window) {
+  std::shared_ptr<const maintenance_window> previous;
+  const bool in_maintenance = window != nullptr;
+  {
+    const std::lock_guard lock(maintenance_mutex_);
+    // The bit follows the record under the lock, so two setters cannot
+    // leave a bit that disagrees with the window kept.
+    if (window) {
+      flags_.fetch_or(maintenance_bit, std::memory_order_acq_rel);
+    } else {
+      flags_.fetch_and(static_cast<std::uint8_t>(~maintenance_bit), std::memory_order_acq_rel);
+    }
+    previous = std::exchange(maintenance_, std::move(window));
+  }
+  // A window replaced by another changes what verbose output says, so
+  // listeners hear of every set, not only of the start and the end.
+  if (previous || in_maintenance) notify();
+  return previous;
+}
+
+std::shared_ptr<const maintenance_window> health_model::maintenance() const noexcept {
+  const std::lock_guard lock(maintenance_mutex_);
+  return maintenance_;
+}
 
 }  // namespace badges_health::health

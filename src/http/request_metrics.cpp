@@ -23,8 +23,10 @@ std::size_t method_index(boost::beast::http::verb v) noexcept {
       return 2;
     case boost::beast::http::verb::put:
       return 3;
-    default:
+    case boost::beast::http::verb::delete_:
       return 4;
+    default:
+      return 5;
   }
 }
 

@@ -66,15 +66,42 @@ bool is_server_probe(const request_view& req) {
   return (req.path() == "/" || req.path() == "*") && !is_preflight(req);
 }
 
+// The Allow header of a route: its methods in one fixed order.
+std::string allow_of(const router::route& r) {
+  std::string out;
+  if (r.get) out += "GET, HEAD, ";
+  if (r.put) out += "PUT, ";
+  if (r.del) out += "DELETE, ";
+  return out + "OPTIONS";
+}
+
 }  // namespace
 
+router::route& router::route_for(std::string path) {
+  for (auto& r : routes_) {
+    if (r.path == path) return r;
+  }
+  routes_.push_back(route{std::move(path), {}, {}, {}, {}, {}});
+  return routes_.back();
+}
+
 void router::add_get(std::string path, handler h, std::vector<std::string> params) {
-  routes_.push_back(
-      route{std::move(path), std::move(h), {}, std::move(params), std::string(allow)});
+  route& r = route_for(std::move(path));
+  r.get = std::move(h);
+  r.params = std::move(params);
+  r.allow = allow_of(r);
 }
 
 void router::add_put(std::string path, handler h) {
-  routes_.push_back(route{std::move(path), {}, std::move(h), {}, "PUT, OPTIONS"});
+  route& r = route_for(std::move(path));
+  r.put = std::move(h);
+  r.allow = allow_of(r);
+}
+
+void router::add_delete(std::string path, handler h) {
+  route& r = route_for(std::move(path));
+  r.del = std::move(h);
+  r.allow = allow_of(r);
 }
 
 std::optional<std::size_t> router::find(std::string_view path) const noexcept {
@@ -129,18 +156,30 @@ handler_result router::dispatch(const request_view& req,
     case verb::put:
       if (!r.put) return http_error::method_not_allowed(r.allow);
       break;
+    case verb::delete_:
+      if (!r.del) return http_error::method_not_allowed(r.allow);
+      break;
     case verb::options:
       return answer_options(req, r.allow);
     default:
       return http_error::method_not_allowed(r.allow);
   }
 
+  // Only GET and HEAD take query parameters; a write takes none.
+  const bool read = req.method() == verb::get || req.method() == verb::head;
   for (const auto& p : req.query()) {
-    if (std::find(r.params.begin(), r.params.end(), p.name) == r.params.end()) {
+    if (!read || std::find(r.params.begin(), r.params.end(), p.name) == r.params.end()) {
       return http_error::unknown_parameter(p.name);
     }
   }
-  return req.method() == verb::put ? r.put(req) : r.get(req);
+  switch (req.method()) {
+    case verb::put:
+      return r.put(req);
+    case verb::delete_:
+      return r.del(req);
+    default:
+      return r.get(req);
+  }
 }
 
 }  // namespace badges_health::http

@@ -479,6 +479,87 @@ describe('contract', () => {
     });
   });
 
+  describe('an instance with an admin token: maintenance', () => {
+    let svc;
+    before(async () => {
+      svc = await new Service(['--admin-token', 'adm1n', '--max-maintenance', '1h']).start();
+    });
+    after(() => svc.stop());
+
+    const admin = 'Authorization: Bearer adm1n\r\n';
+    const put = (body, extra = `${admin}Content-Type: application/json\r\n`) => exchange(svc.port,
+      `PUT /maintenance HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+
+    test('the index lists /maintenance', async () => {
+      const index = checkAgainstContract('GET', '/', await request(svc.port, 'GET', '/'));
+      assert.ok(index.endpoints.includes('/maintenance'), index.endpoints);
+    });
+
+    test('PUT, GET and DELETE /maintenance, and every probe while in it', async () => {
+      const res = await put('{"reason": "db migration", "for": "30m"}');
+      const window = checkAgainstContract('PUT', '/maintenance', res);
+      assert.equal(res.status, 200, res.raw);
+      assert.equal(window.active, true);
+      assert.equal(window.reason, 'db migration');
+      const shown = await request(svc.port, 'GET', '/maintenance', admin);
+      assert.deepEqual(checkAgainstContract('GET', '/maintenance', shown), window);
+      const status = await request(svc.port, 'GET', '/status');
+      assert.equal(status.status, 503);
+      assert.equal(checkAgainstContract('GET', '/status', status).status, 'down');
+      const verbose = await request(svc.port, 'GET', '/status?verbose=true');
+      assert.equal(verbose.status, 503);
+      assert.deepEqual(checkAgainstContract('GET', '/status?verbose=true', verbose).maintenance,
+        { reason: 'db migration', since: window.since, until: window.until });
+      for (const target of ['/status', '/readyz']) {
+        const hj = await request(svc.port, 'GET', target, 'Accept: application/health+json\r\n');
+        assert.equal(hj.status, 503);
+        assert.equal(checkAgainstContract('GET', target, hj).output,
+          `in maintenance until ${window.until}: db migration`);
+      }
+      const ready = await request(svc.port, 'GET', '/readyz');
+      assert.equal(ready.status, 503);
+      assert.equal(checkAgainstContract('GET', '/readyz', ready).ready, false);
+      const live = await request(svc.port, 'GET', '/livez');
+      assert.equal(live.status, 200);
+      const probe = await exchange(svc.port, 'OPTIONS / HTTP/1.0\r\n\r\n');
+      assert.equal(probe.status, 503);
+      assert.equal(checkAgainstContract('OPTIONS', '/', probe).code, 'SERVICE_UNAVAILABLE');
+
+      const ended = await request(svc.port, 'DELETE', '/maintenance', admin);
+      checkAgainstContract('DELETE', '/maintenance', ended);
+      assert.equal(ended.status, 204);
+      const none = await request(svc.port, 'GET', '/maintenance', admin);
+      assert.deepEqual(checkAgainstContract('GET', '/maintenance', none), { active: false });
+      assert.equal((await request(svc.port, 'GET', '/status')).status, 200);
+    });
+
+    const refusals = [
+      ['no token', () => request(svc.port, 'GET', '/maintenance'), 'GET', 401, 'UNAUTHORIZED'],
+      ['a wrong token', () => request(svc.port, 'DELETE', '/maintenance', 'Authorization: Bearer no\r\n'),
+        'DELETE', 401, 'UNAUTHORIZED'],
+      ['not JSON', () => put('db migration'), 'PUT', 400, 'INVALID_MAINTENANCE'],
+      ['no reason', () => put('{"for": "30m"}'), 'PUT', 400, 'INVALID_MAINTENANCE'],
+      ['above --max-maintenance', () => put('{"reason": "x", "for": "2h"}'), 'PUT', 400, 'INVALID_MAINTENANCE'],
+      ['an unknown member', () => put('{"reason": "x", "for": "1m", "by": "me"}'), 'PUT', 400,
+        'INVALID_MAINTENANCE'],
+      ['a form body', () => put('reason=x', `${admin}Content-Type: application/x-www-form-urlencoded\r\n`),
+        'PUT', 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      ['a body over 4 KiB', () => put('x'.repeat(5000)), 'PUT', 413, 'BODY_TOO_LARGE'],
+      ['a DELETE with a body', () => exchange(svc.port, 'DELETE /maintenance HTTP/1.1\r\nHost: localhost\r\n' +
+        `${admin}Content-Length: 2\r\n\r\n{}`), 'DELETE', 400, 'BODY_NOT_ALLOWED'],
+      ['POST', () => request(svc.port, 'POST', '/maintenance', `${admin}Content-Length: 0\r\n`), 'POST', 405,
+        'METHOD_NOT_ALLOWED'],
+    ];
+    for (const [name, send, method, status, code] of refusals) {
+      test(`/maintenance, ${name}: ${status} ${code}`, async () => {
+        const res = await send();
+        assert.equal(res.status, status, res.raw);
+        assert.equal(checkAgainstContract(method, '/maintenance', res).code, code);
+      });
+    }
+  });
+
   test('draining after SIGTERM: /status 503 down, verbose says draining, OPTIONS / 503', async () => {
     const svc = await new Service(['--drain-delay', '3s']).start();
     try {
@@ -537,7 +618,7 @@ describe('contract', () => {
     const readme = readFileSync(path.join(here, '..', '..', 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('## Endpoints'), readme.indexOf('Errors have the body'));
     for (const [p, item] of Object.entries(doc.paths)) {
-      // GET for the probe routes; PUT for the one write route.
+      // GET for the routes that have it; PUT for the write-only route.
       const method = 'get' in item ? 'GET' : 'PUT';
       assert.ok(table.includes(`\`${method} ${p}`),
         `README.md: the endpoints table does not name ${method} ${p}`);

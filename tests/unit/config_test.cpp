@@ -660,6 +660,8 @@ TEST(format_duration, picks_the_largest_exact_unit) {
   EXPECT_EQ(format_duration(5s), "5s");
   EXPECT_EQ(format_duration(90s), "90s");
   EXPECT_EQ(format_duration(2min), "2m");
+  EXPECT_EQ(format_duration(90min), "90m");
+  EXPECT_EQ(format_duration(24h), "24h");
   EXPECT_EQ(format_duration(0ms), "0s");
 }
 

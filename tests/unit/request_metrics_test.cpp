@@ -26,11 +26,15 @@ TEST(request_metrics, counts_by_route_method_and_code_across_workers) {
   reg.worker(1).record(0, verb::get, 200, 10us);
   reg.worker(1).record(0, verb::head, 503, 10us);
   reg.worker(0).record(1, verb::post, 405, 10us);
+  reg.worker(0).record(1, verb::delete_, 204, 10us);
   const auto t = reg.totals();
   ASSERT_EQ(t.size(), 3u);
   EXPECT_EQ(t[0].requests[cell(0, 200)], 2u);
   EXPECT_EQ(t[0].requests[cell(1, 503)], 1u);
-  EXPECT_EQ(t[1].requests[cell(4, 405)], 1u);
+  EXPECT_EQ(request_metrics::methods[4], "DELETE");
+  EXPECT_EQ(t[1].requests[cell(4, 204)], 1u);
+  EXPECT_EQ(request_metrics::methods[5], "other");
+  EXPECT_EQ(t[1].requests[cell(5, 405)], 1u);
 }
 
 TEST(request_metrics, the_status_labels_are_exactly_the_statuses_the_server_sends) {
@@ -57,7 +61,7 @@ TEST(request_metrics, a_refused_request_is_counted_without_a_latency_sample) {
   reg.worker(0).record(std::nullopt, verb::unknown, 400, std::nullopt);
   reg.worker(0).record(std::nullopt, verb::get, 404, 3us);
   const auto t = reg.totals();
-  EXPECT_EQ(t[1].requests[cell(4, 400)], 1u);
+  EXPECT_EQ(t[1].requests[cell(5, 400)], 1u);
   std::uint64_t samples = 0;
   for (auto n : t[1].bucket_counts) samples += n;
   EXPECT_EQ(samples, 1u) << "the refused request added a sample";

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -330,6 +331,52 @@ TEST_F(router_test, options_root_without_a_hook_is_204) {
 
 TEST(router, allow_constant_lists_get_head_options) {
   EXPECT_EQ(router::allow, "GET, HEAD, OPTIONS");
+}
+
+// One path with GET, PUT and DELETE is one route: one entry in the table,
+// one Allow header, each method to its own handler; DELETE takes no body.
+TEST_F(router_test, a_path_registered_for_several_methods_is_one_route) {
+  router r;
+  std::string called;
+  const auto answer = [&called](std::string name) {
+    return [&called, name](const request_view&) -> handler_result {
+      called = name;
+      return response{};
+    };
+  };
+  r.add_get("/maintenance", answer("get"));
+  r.add_put("/maintenance", answer("put"));
+  r.add_delete("/maintenance", answer("delete"));
+  ASSERT_EQ(r.paths(), std::vector<std::string>{"/maintenance"});
+  EXPECT_EQ(r.routes()[0].allow, "GET, HEAD, PUT, DELETE, OPTIONS");
+  for (const auto& [method, text, name] :
+       {std::tuple{verb::get, "GET", "get"}, std::tuple{verb::head, "HEAD", "get"},
+        std::tuple{verb::put, "PUT", "put"}, std::tuple{verb::delete_, "DELETE", "delete"}}) {
+    called.clear();
+    const auto got = dispatch_on(r, parse_ok(method, text, "/maintenance"));
+    EXPECT_TRUE(got.outcome.has_value()) << text;
+    EXPECT_EQ(called, name) << text;
+  }
+  const auto post = error_of(dispatch_on(r, parse_ok(verb::post, "POST", "/maintenance")).outcome);
+  EXPECT_EQ(post.code(), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(post.headers().at(0).second, "GET, HEAD, PUT, DELETE, OPTIONS");
+  const auto options =
+      response_of(dispatch_on(r, parse_ok(verb::options, "OPTIONS", "/maintenance")).outcome);
+  EXPECT_EQ(options.headers.at(0).second, "GET, HEAD, PUT, DELETE, OPTIONS");
+  EXPECT_TRUE(r.takes_body(verb::put, "/maintenance"));
+  EXPECT_FALSE(r.takes_body(verb::delete_, "/maintenance"));
+  EXPECT_FALSE(r.takes_body(verb::get, "/maintenance"));
+  // A write takes no query parameters.
+  EXPECT_EQ(
+      error_of(dispatch_on(r, parse_ok(verb::delete_, "DELETE", "/maintenance?now=1")).outcome)
+          .code(),
+      "UNKNOWN_PARAMETER");
+}
+
+TEST_F(router_test, delete_on_a_get_route_is_405) {
+  const auto e = error_of(dispatch_on(r_, parse_ok(verb::delete_, "DELETE", "/status")).outcome);
+  EXPECT_EQ(e.code(), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(status_calls_, 0);
 }
 
 }  // namespace

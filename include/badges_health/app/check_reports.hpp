@@ -13,6 +13,11 @@
 
 namespace badges_health::app {
 
+/// Whether a Content-Type names JSON: application/json, any case,
+/// parameters allowed; none at all counts as JSON (a bare
+/// `curl -X PUT --data-binary @-` sends none).
+bool is_json_content_type(std::string_view type);
+
 /// The largest report body the route accepts (413 above it).
 inline constexpr std::size_t max_report_bytes = 4096;
 

@@ -50,6 +50,8 @@ struct config {
   /// Bearer token for reports to ttl checks (PUT /checks/{name}); empty:
   /// no reports, and ttl checks are a configuration error.
   secret admin_token;
+  /// The longest maintenance PUT /maintenance may ask for.
+  std::chrono::milliseconds max_maintenance{std::chrono::hours{24}};
   /// Exec checks may run commands (--allow-exec-checks).
   bool allow_exec_checks = false;
   /// Child processes exec checks may run at once.

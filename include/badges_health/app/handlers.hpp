@@ -15,6 +15,7 @@
 namespace badges_health::app {
 
 class check_report_handler;
+class maintenance_handler;
 
 /// Identity and start time of this process, for verbose output and metrics.
 struct service_info {
@@ -67,12 +68,14 @@ http::handler guarded_by(secret token, http::handler inner);
 
 /// Registers every route of the service on `r` and names them in
 /// `registry` (its per-route metrics follow the table).
-/// `reports` (PUT /checks/{name}) is null when no admin token is set:
-/// the route then does not exist.
+/// `reports` (PUT /checks/{name}) and `maintenance` (GET, PUT and DELETE
+/// /maintenance) are null when no admin token is set: the routes then do
+/// not exist.
 void register_routes(http::router& r, const health::status_source& source,
                      http::metrics_registry& registry, const service_info& info,
                      const secret& details_token, const secret& metrics_token,
-                     const check_report_handler* reports = nullptr);
+                     const check_report_handler* reports = nullptr,
+                     const maintenance_handler* maintenance = nullptr);
 
 /// The paths register_routes adds, in order (for --print-config).
 std::vector<std::string> registered_paths();

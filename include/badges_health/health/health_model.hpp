@@ -1,7 +1,7 @@
 // The service's health model: one cell per check holding its latest result,
-// the aggregate of all of them in one atomic word, and the draining flag.
-// Requests read it without locks, waits or I/O; a result is published in
-// time independent of the number of checks.
+// the aggregate of all of them in one atomic word, and the draining and
+// maintenance flags. Requests read it without locks, waits or I/O; a
+// result is published in time independent of the number of checks.
 #pragma once
 
 #include <atomic>
@@ -10,10 +10,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 
 #include "badges_health/health/check_clock.hpp"
 #include "badges_health/health/deferred_reclaimer.hpp"
 #include "badges_health/health/health_snapshot.hpp"
+#include "badges_health/health/maintenance.hpp"
 #include "badges_health/health/status.hpp"
 
 namespace badges_health::health {
@@ -47,14 +49,25 @@ class health_model final : public status_source {
   summary update(std::size_t index, const check_state& state);
 
   /// Called after every change a reader could see: a check's status, the
-  /// set of checks, draining. Not called for results that change nothing
-  /// (most of them). Runs on the writer's thread (or the one that sets
-  /// draining); set it before the first publication.
+  /// set of checks, draining, maintenance. Not called for results that
+  /// change nothing (most of them). Runs on the thread that made the
+  /// change (the writer's, the one that sets draining, or a request
+  /// worker that sets maintenance), never two calls at once; set it
+  /// before the first publication.
   void on_change(std::function<void()> listener);
 
   /// Marks the service as draining: from now on it reports `down`.
   void set_draining() noexcept;
   bool draining() const noexcept;
+
+  /// Puts the service in maintenance (`window` not null: it reports `down`
+  /// and not ready until the window is replaced or cleared) or ends it
+  /// (null). Any thread; readers see it as soon as this returns. Returns
+  /// the window it replaced (null when there was none). The model does
+  /// not end a window at its `until`: whoever sets it does.
+  std::shared_ptr<const maintenance_window> set_maintenance(
+      std::shared_ptr<const maintenance_window> window);
+  std::shared_ptr<const maintenance_window> maintenance() const noexcept override;
 
  private:
   struct check_table;
@@ -62,13 +75,20 @@ class health_model final : public status_source {
 
   summary aggregate_cells(check_clock::time_point now) const noexcept;
   void store_summary(summary s, check_clock::time_point fresh_until) noexcept;
+  void notify() noexcept;
 
   const check_clock& clock_;
   // The aggregate without staleness, packed with the moment it stops
   // holding (the first result to go stale), so that a reader gets both from
   // one load and never a pair from two different publications.
   std::atomic<std::uint64_t> summary_word_;
-  std::atomic<bool> draining_{false};
+  // Draining and maintenance, one bit each: a probe reads both in one load.
+  std::atomic<std::uint8_t> flags_{0};
+  // The maintenance window itself, read off the hot path; set rarely.
+  mutable std::mutex maintenance_mutex_;
+  std::shared_ptr<const maintenance_window> maintenance_;
+  // Calls to the listener come from more than one thread; one at a time.
+  std::mutex listener_mutex_;
   // One atomic pointer per check to its latest immutable record; replaced
   // as a whole on reload. Old tables and records are freed by `reclaimer_`
   // once no reader can hold them.

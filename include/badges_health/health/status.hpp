@@ -9,6 +9,7 @@
 namespace badges_health::health {
 
 struct health_snapshot;
+struct maintenance_window;
 
 /// Overall state of the service, as the spec's `status` enum spells it.
 enum class status { ok, degraded, down };
@@ -22,10 +23,15 @@ struct summary {
   /// Every check has produced a first result and the service is not draining.
   bool ready = true;
   bool draining = false;
+  /// An operator has put the service in maintenance (PUT /maintenance):
+  /// overall is then down and it is not ready.
+  bool maintenance = false;
 
   /// What /readyz answers: every check has a first result, the service is
-  /// not draining, and it is not down.
-  bool readiness() const noexcept { return ready && !draining && overall != status::down; }
+  /// not draining nor in maintenance, and it is not down.
+  bool readiness() const noexcept {
+    return ready && !draining && !maintenance && overall != status::down;
+  }
 };
 
 /// Source of the current summary. Implementations must make `current()`
@@ -37,6 +43,9 @@ class status_source {
   /// Per-check details for verbose output and metrics; null when the
   /// source has none.
   virtual std::shared_ptr<const health_snapshot> details() const noexcept { return nullptr; }
+  /// The maintenance window in force, or null (off the hot path: verbose
+  /// output, the agent's words, metrics).
+  virtual std::shared_ptr<const maintenance_window> maintenance() const noexcept { return nullptr; }
 };
 
 }  // namespace badges_health::health

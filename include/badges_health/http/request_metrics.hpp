@@ -63,8 +63,8 @@ constexpr std::array<unsigned, N> sorted_statuses() {
 class request_metrics {
  public:
   /// Methods counted separately; anything else is "other".
-  static constexpr std::array<std::string_view, 5> methods = {"GET", "HEAD", "OPTIONS", "PUT",
-                                                              "other"};
+  static constexpr std::array<std::string_view, 6> methods = {"GET", "HEAD",   "OPTIONS",
+                                                              "PUT", "DELETE", "other"};
   /// Every status the server answers with: the statuses of the error
   /// table and of the answers that are not errors, and nothing else.
   static constexpr auto codes = detail_metrics::sorted_statuses<detail_metrics::count_statuses()>();

@@ -40,7 +40,9 @@ class router {
     handler get;
     /// PUT: the one method that takes a request body.
     handler put;
-    /// The query parameters the route accepts.
+    /// DELETE: no body, like GET.
+    handler del;
+    /// The query parameters the route accepts (GET's).
     std::vector<std::string> params;
     /// The route's Allow header: its methods.
     std::string allow;
@@ -53,6 +55,13 @@ class router {
   /// Registers `path` (which may end in "/{name}") for PUT (and OPTIONS):
   /// the request's body, at most max_body_bytes, is the handler's input.
   void add_put(std::string path, handler h);
+
+  /// Registers `path` for DELETE (and OPTIONS). A DELETE carries no body:
+  /// one with a body is refused as a GET's is.
+  void add_delete(std::string path, handler h);
+
+  // A path registered again for another method is the same route: one
+  // entry, one Allow header listing every method it has.
 
   /// Whether a request with this method and target may carry a body: a
   /// PUT to a route that has one. Decided from the head, before a byte of
@@ -86,6 +95,7 @@ class router {
 
  private:
   std::optional<std::size_t> find(std::string_view path) const noexcept;
+  route& route_for(std::string path);
   handler_result answer_options(const request_view& req, std::string_view allowed) const;
 
   std::vector<route> routes_;
