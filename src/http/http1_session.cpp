@@ -226,7 +226,10 @@ bool http1_session::write_now() {
   // The send buffer is full (a client that does not read, or a large
   // response): the rest waits for the socket under one write deadline, so
   // that a client reading a byte at a time cannot stretch it.
-  set_deadline(ctx_.now() + ctx_.options.write_timeout);
+  // A stream's batch has one deadline from when it was queued, so that a
+  // client that stopped reading is cut off even while the kernel still
+  // takes a few bytes now and then.
+  set_deadline((streaming_ ? stream_batch_at_ : ctx_.now()) + ctx_.options.write_timeout);
   socket_.async_wait(
       tcp::socket::wait_write,
       [self = shared_from_this()](boost::system::error_code wec) { self->on_writable(wec); });
@@ -271,6 +274,7 @@ void http1_session::health_changed() {
 
 void http1_session::begin_stream() {
   streaming_ = true;
+  stream_batch_at_ = ctx_.now();
   std::string first;
   if (ctx_.events != nullptr) {
     stream_cursor_ = ctx_.events->snapshot(processor_.stream_checks(), first);
@@ -310,6 +314,7 @@ void http1_session::stream_pump() {
 void http1_session::append_stream(std::string_view data) {
   if (data.empty()) return;
   output_queue& out = processor_.output();
+  if (out.empty()) stream_batch_at_ = ctx_.now();
   if (processor_.stream_chunked()) {
     char size[20];
     const auto end = std::to_chars(size, size + sizeof size, data.size(), 16).ptr;

@@ -118,6 +118,8 @@ class http1_session final : public connection, public std::enable_shared_from_th
   unsigned read_later_backoff_ = 0;
   // The event stream: what the connection has read of the feed, and how.
   std::uint64_t stream_cursor_ = 0;
+  // When the output being written began to wait (the write timeout's start).
+  clock::time_point stream_batch_at_;
   bool streaming_ = false;
   bool stream_done_ = false;  // the last chunk is in the output
   bool stream_read_pending_ = false;
