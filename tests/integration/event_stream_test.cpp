@@ -380,11 +380,7 @@ std::size_t open_connections(unsigned short port) {
   return at == std::string::npos ? 0 : std::stoul(body.substr(at + key.size()));
 }
 
-// DISABLED: fails in this harness (the streams are not cut within 10 s)
-// while the same sequence from a Python client (4 streams with a 4 KiB
-// receive buffer, 400 pushes of 3 KiB) is cut at the write timeout; the
-// difference is not found yet.
-TEST_F(EventStreamSlowReader, DISABLED_IsCutOffAtTheWriteTimeoutWithoutGrowingMemory) {
+TEST_F(EventStreamSlowReader, IsCutOffAtTheWriteTimeoutWithoutGrowingMemory) {
   constexpr std::size_t readers = 4;
   constexpr std::size_t rss_bound_kib = 16 * 1024;
   push(svc_.port(), "processor", "pass");
@@ -408,6 +404,9 @@ TEST_F(EventStreamSlowReader, DISABLED_IsCutOffAtTheWriteTimeoutWithoutGrowingMe
     ASSERT_TRUE(res);
     ASSERT_EQ(res->result_int(), 204);
     if (i % 100 == 0) rss_peak = std::max(rss_peak, resident_kib(svc_.process().pid()));
+    // Each report logs a line with its 3 KiB reason: the log pipe is read
+    // so that it never fills and stalls the server's checks.
+    if (i % 8 == 0) svc_.process().log();
   }
   // Only the pusher's connection (and the metrics request's own) is left.
   const bool cut_off = eventually([&] { return open_connections(svc_.port()) == 2; }, 10s, 100ms);
