@@ -22,6 +22,7 @@
 
 #include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/checks_file.hpp"
+#include "badges_health/app/event_feed.hpp"
 #include "badges_health/app/grpc_health_service.hpp"
 #include "badges_health/app/handlers.hpp"
 #include "badges_health/app/logging.hpp"
@@ -325,7 +326,13 @@ int application::run() {
   http::server server(
       cfg_.server, middleware, metrics, &grpc,
       cfg_.server.access_log ? make_access_log(cfg_.format) : http::access_log_sink{});
-  model.on_change([&server] { server.health_changed(); });
+  // Event streams read what the feed recorded of each change.
+  event_feed events(model);
+  server.set_event_source(&events);
+  model.on_change([&server, &events] {
+    events.update();
+    server.health_changed();
+  });
 
   // The agent port answers until the process stops (`drain` once
   // draining); it closes with the HTTP port.

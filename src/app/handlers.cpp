@@ -522,6 +522,21 @@ http::handler make_openapi_handler() {
   };
 }
 
+http::handler make_event_stream_handler(secret details_token) {
+  return [token = std::move(details_token)](const http::request_view& req) -> http::handler_result {
+    auto allowed =
+        checks_allowed(req.header(boost::beast::http::field::authorization), *token.value());
+    if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
+    http::response res;
+    res.content_type = "text/event-stream";
+    // nginx would otherwise hold the events back in its buffer.
+    res.headers.emplace_back("X-Accel-Buffering", "no");
+    res.event_stream = true;
+    res.event_checks = std::get<bool>(allowed);
+    return res;
+  };
+}
+
 http::handler guarded_by(secret token, http::handler inner) {
   return [token = std::move(token),
           inner = std::move(inner)](const http::request_view& req) -> http::handler_result {
@@ -541,6 +556,7 @@ void register_routes(http::router& r, const health::status_source& source,
   r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
   r.add_get("/livez", make_liveness_handler());
   r.add_get("/readyz", make_readiness_handler(source, info, details_token));
+  r.add_get("/status/events", make_event_stream_handler(details_token));
   // The metrics handler is given no token of its own: the guard reads the
   // current one at each request.
   r.add_get("/metrics", guarded_by(metrics_token, make_metrics_handler(registry, source, info)));

@@ -18,6 +18,7 @@
 
 #include "badges_health/http/access_log.hpp"
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/event_source.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
@@ -102,6 +103,9 @@ class connection_context {
   const std::atomic<bool>& draining;
   /// The gRPC health service's answers; null when it is not offered.
   const grpc_health_source* grpc;
+  /// What event streams (GET /status/events) send; null: they send only
+  /// their end.
+  const event_source* events = nullptr;
   /// The agent port's line; empty when there is no agent port.
   agent_line_source agent_line;
   /// The access log; null when it is off.

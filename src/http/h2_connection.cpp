@@ -26,6 +26,12 @@ constexpr std::size_t header_abandon_factor = 4;
 // RFC 7541 section 4.1: a field's size in the header list.
 constexpr std::size_t field_overhead = 32;
 
+// GET /status/events, whatever its query: routed like any request, and
+// an event stream if the route answers with one.
+bool is_event_stream_path(std::string_view target) noexcept {
+  return target.substr(0, target.find('?')) == "/status/events";
+}
+
 }  // namespace
 
 // A stream as the connection keeps it: the request's headers while they
@@ -41,12 +47,14 @@ struct h2_connection::entry {
 
 h2_connection::h2_connection(const server_options& options, const error_middleware& middleware,
                              answer_recorder recorder, const grpc_health_source* grpc,
-                             now_function now, const boost::asio::ip::tcp::endpoint* client)
+                             now_function now, const boost::asio::ip::tcp::endpoint* client,
+                             const event_source* events)
     : options_(options),
       middleware_(middleware),
       recorder_(recorder),
       client_(client),
       grpc_(grpc),
+      events_(events),
       now_(now) {
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_option* opt = nullptr;
@@ -233,6 +241,8 @@ void h2_connection::begin_stream(entry& e) {
   const bool grpc_call = !req.too_large && grpc::is_grpc_content_type(req.content_type);
   if (grpc_call && grpc_ != nullptr && req.method == "POST" && req.path == grpc::watch_path) {
     e.stream = std::make_unique<h2_grpc_watch_stream>(*this, e.id, e.started, std::move(e.request));
+  } else if (!grpc_call && !req.too_large && is_event_stream_path(req.path)) {
+    e.stream = std::make_unique<h2_event_stream>(*this, e.id, e.started, std::move(e.request));
   } else if (grpc_call) {
     e.stream = std::make_unique<h2_grpc_unary_stream>(*this, e.id, e.started, std::move(e.request));
   } else {

@@ -25,6 +25,7 @@
 
 #include "badges_health/http/access_log.hpp"
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/event_source.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
@@ -42,9 +43,11 @@ class h2_connection {
 
   /// `grpc` may be null: gRPC calls are then UNIMPLEMENTED.
   /// `client` (the peer's address, for the access log) may be null.
+  /// `events` feeds event streams; null: they send only their end.
   h2_connection(const server_options& options, const error_middleware& middleware,
                 answer_recorder recorder, const grpc_health_source* grpc, now_function now,
-                const boost::asio::ip::tcp::endpoint* client = nullptr);
+                const boost::asio::ip::tcp::endpoint* client = nullptr,
+                const event_source* events = nullptr);
   ~h2_connection();
   h2_connection(const h2_connection&) = delete;
   h2_connection& operator=(const h2_connection&) = delete;
@@ -122,6 +125,7 @@ class h2_connection {
   answer_recorder recorder_;
   const boost::asio::ip::tcp::endpoint* client_;
   const grpc_health_source* grpc_;
+  const event_source* events_;
   now_function now_;
   nghttp2_session* session_ = nullptr;
   std::map<std::int32_t, std::unique_ptr<entry>> streams_;

@@ -18,7 +18,8 @@ h2_session::h2_session(tcp::socket socket, connection_slot slot, connection_cont
       slot_(std::move(slot)),
       ctx_(ctx),
       client_(client),
-      h2_(ctx.options, ctx.middleware, ctx.recorder(), ctx.grpc, ctx.clock_source(), &client_),
+      h2_(ctx.options, ctx.middleware, ctx.recorder(), ctx.grpc, ctx.clock_source(), &client_,
+          ctx.events),
       deadline_(request_deadline),
       first_deadline_(request_deadline),
       idle_since_(ctx.now()) {

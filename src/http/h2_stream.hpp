@@ -6,6 +6,9 @@
 //                          UNIMPLEMENTED for any other method
 //   h2_grpc_watch_stream   grpc.health.v1.Health/Watch: the status now,
 //                          then every change, until the deadline or drain
+//   h2_event_stream        GET /status/events: answered through the
+//                          middleware; an event stream then sends the
+//                          feed as DATA until the server stops
 // h2_connection gathers a request's headers, picks the kind once they are
 // complete, and forwards the stream's events to it.
 #pragma once
@@ -23,6 +26,7 @@
 #include <string_view>
 
 #include "badges_health/http/access_log.hpp"
+#include "badges_health/http/event_source.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/response.hpp"
 #include "badges_health/util/grpc_wire.hpp"
@@ -101,6 +105,7 @@ class h2_stream {
   const server_options& options() const noexcept;
   const error_middleware& middleware() const noexcept;
   const grpc_health_source* grpc() const noexcept;
+  const event_source* events() const noexcept;
   clock::time_point now() const noexcept;
   bool deferred_ = false;  // read() returned NGHTTP2_ERR_DEFERRED
   // A stream that logs after its answer (a Watch, when it ends) keeps
@@ -118,7 +123,7 @@ class h2_stream {
 };
 
 /// A request answered through the middleware, as HTTP/1.1 answers it.
-class h2_http_stream final : public h2_stream {
+class h2_http_stream : public h2_stream {
  public:
   h2_http_stream(h2_connection& conn, std::int32_t id, clock::time_point started,
                  std::unique_ptr<h2_request> request);
@@ -127,9 +132,15 @@ class h2_http_stream final : public h2_stream {
   ssize_t read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) override;
   void sent() override;
 
- private:
+ protected:
+  /// A request refused before routing (headers too large, a body, a long
+  /// target): the error to answer, if any.
+  std::optional<http_error> refused() const;
+  /// Submits `res`; `streamed`: its body is read from the stream later
+  /// (an event stream), not sent from `res`.
   void respond(response res, std::optional<std::size_t> route,
-               std::optional<std::chrono::nanoseconds> handled_in, std::string_view error_code);
+               std::optional<std::chrono::nanoseconds> handled_in, std::string_view error_code,
+               bool streamed = false);
   void answer_error(const http_error& e);
 
   // A write route (router::takes_body) gathers its body; any other route
@@ -142,6 +153,36 @@ class h2_http_stream final : public h2_stream {
   std::string body_;
   shared_bytes shared_body_;
   std::size_t sent_ = 0;  // body bytes taken by the library
+};
+
+/// GET /status/events: routed as any request (401, 405, HEAD alike); an
+/// event stream then sends the state and every change as DATA frames, a
+/// keep-alive comment when quiet, and ends (END_STREAM) when the server
+/// stops. More is taken from the feed only once the library has taken
+/// what was queued; a client whose window stays shut meets the write
+/// timeout.
+class h2_event_stream final : public h2_http_stream {
+ public:
+  using h2_http_stream::h2_http_stream;
+  void answer() override;
+  ssize_t read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) override;
+  void health_changed() override;
+  clock::time_point deadline() const noexcept override;
+  bool expire(clock::time_point now) override;
+  void shutdown() override;
+
+ private:
+  void queue(std::string_view data);
+
+  bool streaming_ = false;
+  bool checks_ = false;
+  bool ending_ = false;  // END_STREAM once the queue is empty
+  std::uint64_t cursor_ = 0;
+  std::string queued_;
+  std::size_t queued_pos_ = 0;
+  // Since when the queue has waited for the library (the write timeout).
+  clock::time_point waiting_since_ = clock::time_point::max();
+  clock::time_point keep_alive_at_ = clock::time_point::max();
 };
 
 /// Shared by the two gRPC kinds: the request message, the messages to

@@ -127,6 +127,7 @@ void h2_stream::record_grpc(grpc::status_code status) {
 const server_options& h2_stream::options() const noexcept { return conn_.options_; }
 const error_middleware& h2_stream::middleware() const noexcept { return conn_.middleware_; }
 const grpc_health_source* h2_stream::grpc() const noexcept { return conn_.grpc_; }
+const event_source* h2_stream::events() const noexcept { return conn_.events_; }
 h2_stream::clock::time_point h2_stream::now() const noexcept { return conn_.now_(); }
 
 h2_stream::clock::time_point h2_stream::deadline() const noexcept {
@@ -160,13 +161,16 @@ void h2_http_stream::on_data(std::string_view bytes) {
   answer();
 }
 
+std::optional<http_error> h2_http_stream::refused() const {
+  if (request_->too_large) return http_error::header_too_large();
+  if (has_body_) return http_error::body_not_allowed();
+  if (body_too_large_) return http_error::body_too_large(router::max_body_bytes);
+  if (request_->path.size() > options().max_target_bytes) return http_error::target_too_long();
+  return std::nullopt;
+}
+
 void h2_http_stream::answer() {
-  if (request_->too_large) return answer_error(http_error::header_too_large());
-  if (has_body_) return answer_error(http_error::body_not_allowed());
-  if (body_too_large_) return answer_error(http_error::body_too_large(router::max_body_bytes));
-  if (request_->path.size() > options().max_target_bytes) {
-    return answer_error(http_error::target_too_long());
-  }
+  if (const auto e = refused()) return answer_error(*e);
   const auto method = bhttp::string_to_verb(request_->method);
   const auto started = now();
   http::answer a = middleware().handle(method, request_->method, request_->path, protocol::http2,
@@ -181,7 +185,7 @@ void h2_http_stream::answer_error(const http_error& e) {
 
 void h2_http_stream::respond(response res, std::optional<std::size_t> route,
                              std::optional<std::chrono::nanoseconds> handled_in,
-                             std::string_view error_code) {
+                             std::string_view error_code, bool streamed) {
   const auto code = static_cast<unsigned>(res.status);
   char status[4];
   std::to_chars(status, status + sizeof status, code);
@@ -215,7 +219,7 @@ void h2_http_stream::respond(response res, std::optional<std::size_t> route,
     body_ = std::move(res.body);
     if (!shared_body_) hold(body_.size());
   }
-  submit(nva, body);
+  submit(nva, body || streamed);
   record_http(code, route, handled_in, body_bytes, error_code);
 }
 
@@ -234,6 +238,100 @@ void h2_http_stream::sent() {
   if (!shared_body_) release(body_.size() - std::min(sent_, body_.size()));
   std::string().swap(body_);
   shared_body_ = shared_bytes{};
+}
+
+// ---- the event stream
+
+void h2_event_stream::answer() {
+  if (const auto e = refused()) return answer_error(*e);
+  const auto method = bhttp::string_to_verb(request_->method);
+  const auto started = now();
+  http::answer a = middleware().handle(method, request_->method, request_->path, protocol::http2,
+                                       &request_->fields, {});
+  const bool stream =
+      a.res.event_stream && method == bhttp::verb::get && a.res.status == bhttp::status::ok;
+  if (stream) {
+    streaming_ = true;
+    checks_ = a.res.event_checks;
+    std::string first;
+    if (events() != nullptr) cursor_ = events()->snapshot(checks_, first);
+    queue(first);
+    keep_alive_at_ = next_keep_alive(now());
+  }
+  respond(std::move(a.res), a.route, now() - started, a.error_code, stream);
+}
+
+void h2_event_stream::queue(std::string_view data) {
+  if (data.empty()) return;
+  if (queued_pos_ == queued_.size()) waiting_since_ = now();
+  queued_.append(data);
+  hold(data.size());
+}
+
+ssize_t h2_event_stream::read(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) {
+  if (!streaming_) return h2_http_stream::read(buf, length, flags);
+  bool pulled = false;
+  if (queued_pos_ == queued_.size() && events() != nullptr) {
+    // The library took everything: what is new since, if anything.
+    std::string news;
+    cursor_ = events()->since(cursor_, checks_, news, event_batch_bytes);
+    pulled = !news.empty();
+    queue(news);
+  }
+  const std::size_t n = std::min(length, queued_.size() - queued_pos_);
+  std::memcpy(buf, queued_.data() + queued_pos_, n);
+  queued_pos_ += n;
+  release(n);
+  if (queued_pos_ == queued_.size()) {
+    std::string().swap(queued_);
+    queued_pos_ = 0;
+    waiting_since_ = clock::time_point::max();
+    // Ending: once what is new (the `down` of the drain) has gone.
+    if (ending_ && !pulled) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+    } else if (n == 0) {
+      deferred_ = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+  }
+  return static_cast<ssize_t>(n);
+}
+
+void h2_event_stream::health_changed() {
+  // A deferred read takes what is new when resumed; otherwise the library
+  // reads again on its own once it has sent what it has.
+  if (streaming_ && !ending_) resume();
+}
+
+h2_stream::clock::time_point h2_event_stream::deadline() const noexcept {
+  if (!streaming_) return h2_stream::deadline();
+  // Bytes the library has not taken (a window kept shut) meet the write
+  // timeout; a quiet stream wakes for its keep-alive comment.
+  if (waiting_since_ != clock::time_point::max()) {
+    return std::min(keep_alive_at_, waiting_since_ + options().write_timeout);
+  }
+  return keep_alive_at_;
+}
+
+bool h2_event_stream::expire(clock::time_point now) {
+  if (!streaming_) return h2_stream::expire(now);
+  if (waiting_since_ != clock::time_point::max() &&
+      waiting_since_ + options().write_timeout <= now) {
+    return true;  // a client that does not read: the connection closes
+  }
+  if (keep_alive_at_ <= now) {
+    keep_alive_at_ = next_keep_alive(now);
+    if (queued_pos_ == queued_.size() && !ending_) queue(event_keep_alive);
+    resume();
+  }
+  return false;
+}
+
+void h2_event_stream::shutdown() {
+  if (!streaming_ || ending_) return;
+  // What is new (the `down` of the drain) goes first, then END_STREAM.
+  ending_ = true;
+  resume();
 }
 
 // ---- gRPC: what Check and Watch share

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <span>
 #include <utility>
 
@@ -61,6 +62,12 @@ void http1_session::set_deadline(clock::time_point at) {
 
 void http1_session::shutdown() {
   shutting_down_ = true;
+  // A stream ends after what is new (the `down` of the drain); one being
+  // written ends once that is done.
+  if (streaming_) {
+    if (phase_ == phase::streaming) stream_pump();
+    return;
+  }
   // An idle keep-alive connection is closed gracefully: our FIN tells the
   // client to open a new connection elsewhere, and a request it sent at the
   // same moment is read and dropped rather than answered with a reset.
@@ -74,6 +81,11 @@ void http1_session::shutdown() {
 }
 
 void http1_session::expire() {
+  if (phase_ == phase::streaming && !stream_done_) {
+    // A quiet stream: the comment that keeps proxies from closing it.
+    append_stream(event_keep_alive);
+    return serve();
+  }
   // A request whose body is late is told so (408) before the close; any
   // other deadline closes quietly.
   if (phase_ == phase::reading && processor_.awaiting_body()) {
@@ -170,6 +182,7 @@ bool http1_session::read_now(bool tried_later) {
 }
 
 void http1_session::serve() {
+  if (processor_.streaming() && !streaming_) begin_stream();
   // Answers are written at once, as far as the socket takes them, and the
   // connection goes straight on to its buffered requests and then to the
   // next read, all in this handler: waiting for a write completion would
@@ -179,6 +192,7 @@ void http1_session::serve() {
     if (batch == max_batches_per_turn) return yield();
     if (!write_now() || !next_batch()) return;
   }
+  if (streaming_) return stream_pump();
   if (processor_.closing()) return finish();
   if (shutting_down_ && processor_.idle()) return linger();
   do_read();
@@ -212,7 +226,10 @@ bool http1_session::write_now() {
   // The send buffer is full (a client that does not read, or a large
   // response): the rest waits for the socket under one write deadline, so
   // that a client reading a byte at a time cannot stretch it.
-  set_deadline(ctx_.now() + ctx_.options.write_timeout);
+  // A stream's batch has one deadline from when it was queued, so that a
+  // client that stopped reading is cut off even while the kernel still
+  // takes a few bytes now and then.
+  set_deadline((streaming_ ? stream_batch_at_ : ctx_.now()) + ctx_.options.write_timeout);
   socket_.async_wait(
       tcp::socket::wait_write,
       [self = shared_from_this()](boost::system::error_code wec) { self->on_writable(wec); });
@@ -248,6 +265,102 @@ void http1_session::yield() {
   asio::post(socket_.get_executor(), [self = shared_from_this()] {
     if (self->phase_ == phase::yielding) self->serve();
   });
+}
+
+void http1_session::health_changed() {
+  // While the stream is being written, what is new goes after it.
+  if (phase_ == phase::streaming && !stream_done_) stream_pump();
+}
+
+void http1_session::begin_stream() {
+  streaming_ = true;
+  stream_batch_at_ = ctx_.now();
+  std::string first;
+  if (ctx_.events != nullptr) {
+    stream_cursor_ = ctx_.events->snapshot(processor_.stream_checks(), first);
+  }
+  append_stream(first);
+  // Opened while draining: the state, then the end.
+  if (processor_.closing()) {
+    if (processor_.stream_chunked()) processor_.output().append(std::string_view("0\r\n\r\n"));
+    stream_done_ = true;
+  }
+  wait_stream_read();
+}
+
+void http1_session::stream_pump() {
+  if (stream_done_) return end_stream();
+  // Only once the output has gone is more taken from the feed, so a
+  // client that reads slowly holds at most one batch (the feed's ring
+  // bounds it); one that stops reading meets the write timeout.
+  std::string news;
+  if (ctx_.events != nullptr) {
+    stream_cursor_ =
+        ctx_.events->since(stream_cursor_, processor_.stream_checks(), news, event_batch_bytes);
+  }
+  append_stream(news);
+  // Ending: once what is new (the `down` of the drain) has gone.
+  if (shutting_down_ && news.empty()) {
+    if (processor_.stream_chunked()) processor_.output().append(std::string_view("0\r\n\r\n"));
+    stream_done_ = true;
+  }
+  if (!processor_.output().empty()) return serve();
+  phase_ = phase::streaming;
+  // No idle timeout: the deadline is the next keep-alive comment.
+  set_deadline(next_keep_alive(ctx_.now()));
+  wait_stream_read();
+}
+
+void http1_session::append_stream(std::string_view data) {
+  if (data.empty()) return;
+  output_queue& out = processor_.output();
+  if (out.empty()) stream_batch_at_ = ctx_.now();
+  if (processor_.stream_chunked()) {
+    char size[20];
+    const auto end = std::to_chars(size, size + sizeof size, data.size(), 16).ptr;
+    out.append(std::string_view(size, static_cast<std::size_t>(end - size)));
+    out.append(std::string_view("\r\n"));
+    out.append(data);
+    out.append(std::string_view("\r\n"));
+  } else {
+    out.append(data);
+  }
+}
+
+void http1_session::end_stream() {
+  // The last chunk is out: the client closes, or the lingering close
+  // reads until it does.
+  deadline_ = clock::time_point::max();
+  if (!stream_read_pending_) return linger();
+  phase_ = phase::streaming;
+  linger_when_cancelled_ = true;
+  boost::system::error_code ec;
+  socket_.cancel(ec);  // the read wait completes and lingers
+}
+
+void http1_session::wait_stream_read() {
+  if (stream_read_pending_ || phase_ == phase::closed) return;
+  stream_read_pending_ = true;
+  socket_.async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this()](boost::system::error_code ec) { self->on_stream_readable(ec); });
+}
+
+void http1_session::on_stream_readable(boost::system::error_code ec) {
+  stream_read_pending_ = false;
+  if (phase_ == phase::closed) return;
+  if (linger_when_cancelled_) return linger();
+  if (!ec) {
+    // A stream's client has nothing to say: what it sends is dropped, and
+    // its end (or a reset) closes the stream.
+    socket_.read_some(asio::buffer(ctx_.read_buffer()), ec);
+    if (ec == asio::error::would_block) ec = {};
+  }
+  if (ec) {
+    spdlog::debug("event stream closed by the client: {}", ec.message());
+    return close();
+  }
+  wait_stream_read();
 }
 
 void http1_session::finish() {

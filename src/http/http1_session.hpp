@@ -4,7 +4,9 @@
 // Reading and writing alternate, so a client that does not read its
 // responses stops being read from, and what it can make the connection
 // hold is one batch (request_processor's bounds). Every phase has a
-// deadline, enforced by the worker's sweep.
+// deadline, enforced by the worker's sweep. A request for the event stream
+// turns the connection into one: it then only writes (events, a comment
+// when quiet) and reads only to notice the client's end.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -37,11 +39,15 @@ class http1_session final : public connection, public std::enable_shared_from_th
   void shutdown() override;
 
   clock::time_point deadline() const noexcept override { return deadline_; }
-  /// The deadline passed: close quietly.
+  /// The deadline passed: close quietly (an event stream that is waiting
+  /// sends its keep-alive comment instead).
   void expire() override;
+  /// An event stream sends what is new.
+  void health_changed() override;
 
  private:
-  enum class phase { reading, writing, yielding, closed };
+  // streaming: an event stream with everything written, waiting for news.
+  enum class phase { reading, writing, yielding, streaming, closed };
 
   void do_read();
   /// Whether this read is first tried after the worker's other work, not
@@ -70,6 +76,19 @@ class http1_session final : public connection, public std::enable_shared_from_th
   void linger();
   void close();
 
+  // ---- the event stream (GET /status/events)
+  /// The processor answered with an event stream: its first event.
+  void begin_stream();
+  /// Everything written: what is new, the end when shutting down, or a wait.
+  void stream_pump();
+  /// Appends `data` to the output as the stream's body (a chunk in HTTP/1.1).
+  void append_stream(std::string_view data);
+  /// The stream's last chunk is written: close.
+  void end_stream();
+  /// Keeps one read wait pending, to notice the client's end.
+  void wait_stream_read();
+  void on_stream_readable(boost::system::error_code ec);
+
   void set_deadline(clock::time_point at);
   bool draining() const noexcept { return shutting_down_ || ctx_.is_draining(); }
 
@@ -97,6 +116,13 @@ class http1_session final : public connection, public std::enable_shared_from_th
   // wait at once, more of them after each miss in a row (up to 16).
   unsigned read_later_skips_ = 0;
   unsigned read_later_backoff_ = 0;
+  // The event stream: what the connection has read of the feed, and how.
+  std::uint64_t stream_cursor_ = 0;
+  // When the output being written began to wait (the write timeout's start).
+  clock::time_point stream_batch_at_;
+  bool streaming_ = false;
+  bool stream_done_ = false;  // the last chunk is in the output
+  bool stream_read_pending_ = false;
 };
 
 }  // namespace badges_health::http

@@ -105,8 +105,8 @@ bool expects_continue(const bhttp::request<bhttp::empty_body>& head) {
 
 std::size_t request_processor::parse(std::string_view data, bool draining) {
   std::size_t pos = 0;
-  while (!closing_ && queued_ < options_->max_pipelined && out_.held() < max_held_output &&
-         pos < data.size()) {
+  while (!closing_ && !streaming_ && queued_ < options_->max_pipelined &&
+         out_.held() < max_held_output && pos < data.size()) {
     if (!partial_) {
       ++started_;
       request_began_ = received_at_;
@@ -249,9 +249,12 @@ void request_processor::answer(parser_type& parser, std::string_view body, bool 
   http::answer a =
       middleware_->handle(req.method(), req.method_string(), req.target(), proto, &req, body);
   const bool client_keep_alive = req.keep_alive();
-  const bool keep_alive = client_keep_alive && !a.res.close && !draining;
   const auto status = static_cast<unsigned>(a.res.status);
   const bool head = req.method() == bhttp::verb::head;
+  // An event stream ends the connection when it ends (the server stops),
+  // so its headers say so; while draining it sends the state and ends.
+  const bool stream = a.res.event_stream && !head && status == 200;
+  const bool keep_alive = client_keep_alive && !a.res.close && !draining && !stream;
   const std::size_t body_bytes = head || !status_has_content(status) ? 0 : a.res.payload().size();
   write_response(std::move(a.res), write_options{head, keep_alive, std::min(req.version(), 11u)},
                  out_);
@@ -259,6 +262,12 @@ void request_processor::answer(parser_type& parser, std::string_view body, bool 
          a.error_code);
   ++queued_;
   first_request_ = false;
+  if (stream) {
+    streaming_ = true;
+    stream_checks_ = a.res.event_checks;
+    stream_chunked_ = req.version() >= 11;
+    if (!draining) return;
+  }
   if (!keep_alive) {
     closing_ = true;
     client_asked_close_ = !client_keep_alive;

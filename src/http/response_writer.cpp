@@ -35,6 +35,9 @@ void write_head(const response& res, const write_options& opts, std::string& hea
                    head.append(f.value);
                    head.append("\r\n");
                  });
+  // An event stream's body runs until the stream ends: chunked, except
+  // to an HTTP/1.0 client, which reads it to the close.
+  if (res.event_stream && opts.version >= 11) head.append("Transfer-Encoding: chunked\r\n");
   if (!opts.keep_alive) {
     head.append("Connection: close\r\n");
   } else if (opts.version < 11) {

@@ -134,8 +134,12 @@ void server::stop_accepting() {
   }
 }
 
+void server::set_event_source(const event_source* events) {
+  for (auto& w : workers_) w->ctx.events = events;
+}
+
 void server::health_changed() {
-  // Only connections with a Watch stream do anything; the others return
+  // Only connections with a Watch or event stream do anything; the others return
   // at once. One post per worker per change, never per connection.
   for (auto& w : workers_) {
     asio::post(*w->ioc, [wp = w.get()] {

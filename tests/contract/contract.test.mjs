@@ -121,13 +121,18 @@ function checkAgainstContract(method, target, res) {
 // Sends `bytes` on a new connection and reads until the server closes it
 // (every request here asks for `Connection: close` or is an error that
 // closes); parses one HTTP/1.1 response.
-function exchange(port, bytes, { hold } = {}) {
+// `until(raw)`: the answer is complete before the close (an event stream,
+// which the server does not end): the socket is closed once it holds.
+function exchange(port, bytes, { hold, until } = {}) {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const chunks = [];
     socket.setTimeout(5000, () => socket.destroy(new Error('no answer within 5 s')));
     socket.on('connect', () => socket.write(bytes));
-    socket.on('data', (c) => chunks.push(c));
+    socket.on('data', (c) => {
+      chunks.push(c);
+      if (until && until(Buffer.concat(chunks).toString('latin1'))) socket.destroy();
+    });
     socket.on('error', reject);
     socket.on('close', () => {
       const raw = Buffer.concat(chunks).toString('latin1');
@@ -145,8 +150,46 @@ function exchange(port, bytes, { hold } = {}) {
   });
 }
 
+// Paths whose GET answers an event stream (text/event-stream): read up to
+// the end of the first event, since the stream stays open.
+const STREAMS = new Set(Object.keys(doc.paths).filter((p) => {
+  const ok = doc.paths[p].get?.responses?.['200'];
+  return ok && 'text/event-stream' in (deref(ok).content ?? {});
+}));
+
+function firstEventRead(raw) {
+  // Anything but a 200 is an ordinary answer, which ends with the close.
+  const head = raw.indexOf('\r\n\r\n');
+  if (head < 0 || !raw.startsWith('HTTP/1.1 200')) return false;
+  return raw.indexOf('\n\n', head + 4) >= 0;
+}
+
 function request(port, method, target, extra = '') {
-  return exchange(port, `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`);
+  const bytes = `${method} ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${extra}\r\n`;
+  const stream = method === 'GET' && STREAMS.has(target.split('?')[0]);
+  return exchange(port, bytes, stream ? { until: firstEventRead } : {});
+}
+
+// The events of an HTTP/1.1 event stream's body read so far: its chunks
+// joined, split into `{id, event, data}`.
+function streamEvents(body) {
+  let text = '';
+  for (let rest = body; ;) {
+    const eol = rest.indexOf('\r\n');
+    if (eol < 0) break;
+    const size = parseInt(rest.slice(0, eol), 16);
+    if (!(size > 0) || rest.length < eol + 2 + size) break;
+    text += rest.slice(eol + 2, eol + 2 + size);
+    rest = rest.slice(eol + 2 + size + 2);
+  }
+  return text.split('\n\n').filter((b) => b && !b.startsWith(':')).map((block) => {
+    const e = {};
+    for (const line of block.split('\n')) {
+      const colon = line.indexOf(': ');
+      if (colon > 0) e[line.slice(0, colon)] = line.slice(colon + 2);
+    }
+    return e;
+  });
 }
 
 // ----------------------------------------------------------- the service
@@ -254,6 +297,19 @@ describe('contract', () => {
       assert.equal(res.status, 200);
       assert.equal(body.status, 'ok');
       assert.deepEqual(body.checks, {});
+    });
+
+    test('GET /status/events: the first event is a StateEvent', async () => {
+      const res = await request(svc.port, 'GET', '/status/events');
+      checkAgainstContract('GET', '/status/events', res);
+      assert.equal(res.headers['transfer-encoding'], 'chunked');
+      const [first] = streamEvents(res.body);
+      assert.equal(first?.event, 'state', res.raw);
+      const validate = ajv.getSchema('openapi.json#/components/schemas/StateEvent');
+      const data = JSON.parse(first.data);
+      assert.ok(validate(data), ajv.errorsText(validate.errors));
+      assert.equal(data.status, 'ok');
+      assert.deepEqual(data.checks, {});
     });
 
     test('OPTIONS *', async () => {

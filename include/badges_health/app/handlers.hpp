@@ -50,6 +50,12 @@ http::handler make_liveness_handler();
 http::handler make_readiness_handler(const health::status_source& source, service_info info = {},
                                      secret details_token = {});
 
+/// GET /status/events: opens a live event stream (text/event-stream; the
+/// http layer sends it from the server's event_source). Check events for
+/// the bearer of `details_token` (or anyone when it is empty); a caller
+/// with no token gets the overall status only; a wrong token is a 401.
+http::handler make_event_stream_handler(secret details_token = {});
+
 /// GET /openapi.json: the embedded contract.
 http::handler make_openapi_handler();
 

@@ -85,6 +85,15 @@ class request_processor {
   bool awaiting_body() const noexcept { return awaiting_body_; }
   /// The request timeout passed while awaiting a body: 408 and close.
   void time_out();
+  /// The last answer opened an event stream (GET /status/events): its
+  /// headers are in the output, nothing after it is parsed, and the session
+  /// writes the stream's body from then on.
+  bool streaming() const noexcept { return streaming_; }
+  /// The stream carries check events too.
+  bool stream_checks() const noexcept { return stream_checks_; }
+  /// The stream's body is chunked (HTTP/1.1); an HTTP/1.0 client reads it
+  /// to the close.
+  bool stream_chunked() const noexcept { return stream_chunked_; }
   /// Counts requests whose first bytes have been seen, so that the session
   /// restarts the per-request read budget when a new one begins.
   std::uint64_t requests_started() const noexcept { return started_; }
@@ -128,6 +137,9 @@ class request_processor {
   bool closing_ = false;
   bool client_asked_close_ = false;
   bool unread_after_close_ = false;
+  bool streaming_ = false;
+  bool stream_checks_ = false;
+  bool stream_chunked_ = false;
 };
 
 }  // namespace badges_health::http

@@ -50,6 +50,12 @@ struct response {
   /// Close the connection after this response (errors that leave the
   /// stream in an unknown state).
   bool close = false;
+  /// The answer opens a live event stream (GET /status/events): the
+  /// headers go out without a length, then the server's event_source
+  /// feeds the body until the stream ends. `event_checks`: the stream also
+  /// carries check events (the request held the details token).
+  bool event_stream = false;
+  bool event_checks = false;
 
   /// The bytes of the body, wherever they live.
   std::string_view payload() const noexcept {

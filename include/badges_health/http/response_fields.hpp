@@ -34,7 +34,8 @@ inline constexpr std::array<field_view, 3> common_fields{{
 
 /// Calls `f(field_view)` for every header field of `res`: Date, the common
 /// fields, Content-Type and Content-Length when the status carries
-/// content, then the response's own headers. `date` is an HTTP date;
+/// content (no length for an event stream, whose body has none), then the
+/// response's own headers. `date` is an HTTP date;
 /// `content_length` the decimal size of the payload.
 template <class F>
 void for_each_field(const response& res, std::string_view date, std::string_view content_length,
@@ -43,7 +44,7 @@ void for_each_field(const response& res, std::string_view date, std::string_view
   for (const auto& c : common_fields) f(c);
   if (status_has_content(static_cast<unsigned>(res.status))) {
     f(field_view{"Content-Type", "content-type", res.content_type});
-    f(field_view{"Content-Length", "content-length", content_length});
+    if (!res.event_stream) f(field_view{"Content-Length", "content-length", content_length});
   }
   for (const auto& [name, value] : res.headers) f(field_view{name, {}, value});
 }

@@ -17,6 +17,7 @@
 #include "badges_health/http/access_log.hpp"
 #include "badges_health/http/endpoint.hpp"
 #include "badges_health/http/error_middleware.hpp"
+#include "badges_health/http/event_source.hpp"
 #include "badges_health/http/grpc_health.hpp"
 #include "badges_health/http/request_metrics.hpp"
 #include "badges_health/http/server_options.hpp"
@@ -70,7 +71,11 @@ class server {
   /// `Connection: close`. Thread-safe.
   void stop_accepting();
 
-  /// Health changed: gRPC Watch streams send the new status. Thread-safe;
+  /// What event streams (GET /status/events) send; must outlive the
+  /// server. Set before start().
+  void set_event_source(const event_source* events);
+
+  /// Health changed: gRPC Watch streams and event streams send the news. Thread-safe;
   /// cheap enough to call on every change of a check's status.
   void health_changed();
 
