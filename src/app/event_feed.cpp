@@ -38,8 +38,16 @@ feed_json check_reason(const health::check_snapshot& c, std::chrono::steady_cloc
 
 // Why the service as a whole is where it is, naming the checks that make
 // it so (at most three).
-std::string overall_reason(const health::summary& s, const health::health_snapshot* snap) {
+std::string overall_reason(const health::summary& s, const health::health_snapshot* snap,
+                           const health::maintenance_window* maintenance) {
   if (s.draining) return "draining: the service is shutting down";
+  // The operator's reason stays with those who may see details (GET
+  // /maintenance, verbose output); every stream learns when it ends.
+  if (s.maintenance) {
+    return maintenance != nullptr
+               ? "in maintenance until " + util::format_iso8601(maintenance->until)
+               : "in maintenance";
+  }
   if (s.overall == health::status::ok) return "every check passes";
   const bool down = s.overall == health::status::down;
   std::vector<std::string_view> names;
@@ -82,7 +90,10 @@ std::string frame(std::uint64_t seq, std::string_view kind, std::string_view dat
 }  // namespace
 
 event_feed::event_feed(const health::status_source& source)
-    : source_(source), overall_(source.current().overall), draining_(source.current().draining) {}
+    : source_(source),
+      overall_(source.current().overall),
+      draining_(source.current().draining),
+      maintenance_(source.maintenance()) {}
 
 void event_feed::record(bool check_level, std::string_view kind, std::string data) {
   const std::lock_guard lock(mutex_);
@@ -97,15 +108,18 @@ void event_feed::update() {
   const std::string now = feed_timestamp();
   const std::string_view overall = health::to_string(s.overall);
 
-  if (s.overall != overall_ || s.draining != draining_) {
+  const auto maintenance = source_.maintenance();
+  // A second PUT /maintenance replaces the window: a new end is news too.
+  if (s.overall != overall_ || s.draining != draining_ || maintenance != maintenance_) {
     record(false, "status",
            feed_dump(feed_json{{"status", overall},
                                {"from", health::to_string(overall_)},
                                {"to", overall},
-                               {"reason", overall_reason(s, snap.get())},
+                               {"reason", overall_reason(s, snap.get(), maintenance.get())},
                                {"timestamp", now}}));
     overall_ = s.overall;
     draining_ = s.draining;
+    maintenance_ = maintenance;
   }
 
   // Checks that appeared or moved, in the order of the set; then the ones
@@ -156,7 +170,7 @@ std::uint64_t event_feed::snapshot(bool with_checks, std::string& out) const {
   const health::summary s = source_.current();
   const auto snap = source_.details();
   feed_json data{{"status", health::to_string(s.overall)},
-                 {"reason", overall_reason(s, snap.get())},
+                 {"reason", overall_reason(s, snap.get(), source_.maintenance().get())},
                  {"timestamp", feed_timestamp()}};
   if (with_checks) {
     feed_json checks = feed_json::object();

@@ -283,6 +283,44 @@ TEST_F(EventStream, ACheckFailingAndRecoveringIsSentAsItHappens) {
   EXPECT_EQ(passed->data["status"], "ok");
 }
 
+// PUT /maintenance with curl; the answer's status code, or 0.
+int maintenance_call(unsigned short port, const std::string& method, const std::string& body = "") {
+  std::vector<std::string> argv{
+      "curl",         "-s", "-o",   "/dev/null", "-w",
+      "%{http_code}", "-X", method, "-H",        std::string("Authorization: Bearer ") + admin};
+  if (!body.empty())
+    argv.insert(argv.end(), {"-H", "Content-Type: application/json", "--data", body});
+  argv.push_back("http://127.0.0.1:" + std::to_string(port) + "/maintenance");
+  return std::atoi(run_program(argv).out.c_str());
+}
+
+TEST_F(EventStream, AMaintenanceWindowItsReplacementAndItsEndAreSent) {
+  sse_client anonymous(svc_.port());
+  ASSERT_TRUE(anonymous.next());  // the state
+
+  ASSERT_EQ(maintenance_call(svc_.port(), "PUT", R"({"reason":"db migration","for":"30m"})"), 200);
+  const auto in = anonymous.next_where("status", "to", "down");
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->data["from"], "ok");
+  const auto reason = in->data["reason"].get<std::string>();
+  EXPECT_THAT(reason, HasSubstr("in maintenance until "));
+  // The operator's words are for those who may see details.
+  EXPECT_THAT(reason, Not(HasSubstr("db migration")));
+
+  // A second PUT moves the end: a new status event, still down.
+  ASSERT_EQ(maintenance_call(svc_.port(), "PUT", R"({"reason":"longer","for":"1h"})"), 200);
+  const auto moved = anonymous.next_where("status", "to", "down");
+  ASSERT_TRUE(moved);
+  EXPECT_EQ(moved->data["from"], "down");
+  EXPECT_NE(moved->data["reason"], in->data["reason"]);
+
+  ASSERT_EQ(maintenance_call(svc_.port(), "DELETE"), 204);
+  const auto out = anonymous.next_where("status", "to", "ok");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->data["from"], "down");
+  EXPECT_EQ(out->data["reason"], "every check passes");
+}
+
 TEST_F(EventStream, CheckEventsNeedTheDetailsToken) {
   sse_client anonymous(svc_.port());
   const auto state = anonymous.next();

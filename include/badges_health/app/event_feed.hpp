@@ -8,11 +8,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "badges_health/health/check_state.hpp"
+#include "badges_health/health/maintenance.hpp"
 #include "badges_health/health/status.hpp"
 #include "badges_health/http/event_source.hpp"
 
@@ -55,6 +57,7 @@ class event_feed final : public http::event_source {
   // What update() saw last; only the writer thread touches these.
   health::status overall_;
   bool draining_ = false;
+  std::shared_ptr<const health::maintenance_window> maintenance_;
   std::unordered_map<std::string, check_seen> checks_;
 };
 
