@@ -632,7 +632,8 @@ TEST_F(routes_test, options_root_answers_503_while_the_source_is_down_or_drainin
 }
 
 TEST_F(routes_test, probe_endpoints_reject_unknown_query_parameters) {
-  for (std::string_view target : {"/status?x=1", "/livez?verbose=1", "/readyz?x=1", "/?x=1"}) {
+  for (std::string_view target : {"/status?x=1", "/livez?x=1", "/livez?exclude=db", "/readyz?x=1",
+                                  "/readyz/db?verbose", "/?x=1"}) {
     EXPECT_TRUE(is_error(dispatch(target).outcome, beast_status::bad_request, "UNKNOWN_PARAMETER"))
         << target;
   }

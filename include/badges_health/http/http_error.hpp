@@ -52,6 +52,7 @@ inline constexpr error_kind request_timeout{"REQUEST_TIMEOUT", st::request_timeo
 inline constexpr error_kind unsupported_media_type{"UNSUPPORTED_MEDIA_TYPE",
                                                    st::unsupported_media_type};
 inline constexpr error_kind invalid_report{"INVALID_REPORT", st::bad_request};
+inline constexpr error_kind unknown_check{"UNKNOWN_CHECK", st::not_found};
 
 inline constexpr std::array all{
     bad_request,         unknown_parameter,
@@ -62,7 +63,7 @@ inline constexpr std::array all{
     service_unavailable, too_many_connections,
     internal_error,      body_too_large,
     request_timeout,     unsupported_media_type,
-    invalid_report,
+    invalid_report,      unknown_check,
 };
 }  // namespace errors
 
