@@ -92,10 +92,8 @@ void check_details(std::string& out, const health::check_snapshot& c,
   append_json(out, c.spec->name);
   out.append(R"(:{"status":")").append(health::to_string(effective));
   // An excluded check keeps its own status; this says it did not count.
-  if (excluded)
-    out.append(R"(","excluded":true)");
-  else
-    out.push_back('"');
+  out.push_back('"');
+  if (excluded) out.append(R"(,"excluded":true)");
   out.append(R"(,"critical":)").append(c.spec->critical ? "true" : "false");
   out.append(R"(,"type":")").append(c.spec->type().name);
   out.append(R"(","observedAt":)");

@@ -407,8 +407,11 @@ TEST(ViewsWithoutDetailsToken, TextReportsShowTheReasonsToAnyone) {
   temp_dir dir;
   health_service svc(dir, json::array({ttl_check("db")}), {"--admin-token", admin_token});
   ASSERT_EQ(put_report(svc.port(), "db", R"({"status":"fail","output":"disk full"})"), 204u);
-  ASSERT_TRUE(eventually([&] { return get(svc.port(), "/readyz/db").result_int() == 503; }, 5s));
-  EXPECT_EQ(get(svc.port(), "/readyz/db").body(), "[-]db failed: disk full\nreadyz check failed\n");
+  // 503 from the start (no result yet): wait for the failure itself.
+  const std::string failed = "[-]db failed: disk full\nreadyz check failed\n";
+  ASSERT_TRUE(eventually([&] { return get(svc.port(), "/readyz/db").body() == failed; }, 5s))
+      << get(svc.port(), "/readyz/db").body();
+  EXPECT_EQ(get(svc.port(), "/readyz/db").result_int(), 503);
   EXPECT_EQ(get(svc.port(), "/readyz?verbose").body(),
             "[-]db failed: disk full\nreadyz check failed\n");
 }
