@@ -1,19 +1,25 @@
-// Handlers for /status, /livez, /readyz and /; /status and /readyz answer
-// in application/health+json too when the client asks for it.
+// Handlers for /status, /livez, /readyz, /readyz/{name} and /; /status and
+// /readyz answer in application/health+json too when the client asks for
+// it, and leave out the checks `exclude` names; /readyz and /livez answer
+// kube-apiserver's text report with `verbose`.
 #include "badges_health/app/handlers.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "badges_health/app/bearer_auth.hpp"
+#include "badges_health/app/check_exclusion.hpp"
 #include "badges_health/app/check_reports.hpp"
 #include "badges_health/app/config.hpp"
 #include "badges_health/app/maintenance_handler.hpp"
 #include "badges_health/app/openapi_document.hpp"
+#include "badges_health/app/text_report.hpp"
 #include "badges_health/health/health_model.hpp"
 #include "badges_health/health/health_snapshot.hpp"
 #include "badges_health/health/maintenance.hpp"
@@ -42,11 +48,12 @@ std::string status_body(health::status s, std::string_view extra = {}) {
   return body;
 }
 
-// verbose=true|false|1|0; anything else is a client error (empty).
-std::optional<bool> verbose_requested(const http::request_view& req) {
+// verbose=true|false|1|0, and a bare `verbose` (kube-apiserver's
+// `?verbose`) where `bare_is_true`; anything else is a client error (empty).
+std::optional<bool> verbose_requested(const http::request_view& req, bool bare_is_true = false) {
   const auto v = req.query_value("verbose");
   if (!v) return false;
-  if (*v == "true" || *v == "1") return true;
+  if (*v == "true" || *v == "1" || (bare_is_true && v->empty())) return true;
   if (*v == "false" || *v == "0") return false;
   return std::nullopt;
 }
@@ -74,26 +81,22 @@ void append_timestamp(std::string& out, std::chrono::system_clock::time_point at
 // old to count.
 void append_reason(std::string& out, const health::check_snapshot& c,
                    std::chrono::steady_clock::time_point now) {
-  const auto& st = c.state;
-  const auto stale_after = c.spec->stale_after();
-  if (st.stale(now, stale_after)) {
-    append_json(out, "no result for more than " + format_duration(stale_after) +
-                         (st.has_result() ? " (stale)" : " since the check started"));
-  } else {
-    append_json(out, st.reason());
-  }
+  append_json(out, health::effective_reason(c, now));
 }
 
 // Appends one check as `"name":{...}`, in the order and spelling that
 // ordered_json would give, without building a tree: with a thousand checks
 // a tree (whose object keys are found by linear search) costs milliseconds.
 void check_details(std::string& out, const health::check_snapshot& c,
-                   std::chrono::steady_clock::time_point now) {
+                   std::chrono::steady_clock::time_point now, bool excluded) {
   const auto& st = c.state;
   const auto effective = st.effective(now, c.spec->stale_after());
   append_json(out, c.spec->name);
   out.append(R"(:{"status":")").append(health::to_string(effective));
-  out.append(R"(","critical":)").append(c.spec->critical ? "true" : "false");
+  // An excluded check keeps its own status; this says it did not count.
+  out.push_back('"');
+  if (excluded) out.append(R"(,"excluded":true)");
+  out.append(R"(,"critical":)").append(c.spec->critical ? "true" : "false");
   out.append(R"(,"type":")").append(c.spec->type().name);
   out.append(R"(","observedAt":)");
   if (st.has_result()) {
@@ -135,8 +138,15 @@ void check_details(std::string& out, const health::check_snapshot& c,
   out.append("]}");
 }
 
+// Whether check `i` is one a request excluded (`skip` is empty when it
+// excluded none).
+bool is_excluded(const std::vector<bool>& skip, std::size_t i) noexcept {
+  return i < skip.size() && skip[i];
+}
+
 std::string verbose_body(const health::summary& s, const health::health_snapshot* snap,
-                         const health::maintenance_window* maintenance, const service_info& info) {
+                         const health::maintenance_window* maintenance, const service_info& info,
+                         const std::vector<bool>& skip) {
   const auto now = std::chrono::steady_clock::now();
   // Checks are judged at the instant their snapshot describes.
   const auto checks_now = snap != nullptr ? snap->taken_at : now;
@@ -161,7 +171,7 @@ std::string verbose_body(const health::summary& s, const health::health_snapshot
   body.append(R"(,"checks":{)");
   for (std::size_t i = 0; i < count; ++i) {
     if (i != 0) body.push_back(',');
-    check_details(body, snap->checks[i], checks_now);
+    check_details(body, snap->checks[i], checks_now, is_excluded(skip, i));
   }
   body.append("}}");
   return body;
@@ -216,7 +226,7 @@ std::string health_json_identity(const service_info& info, std::string_view desc
 // `"<name>:responseTime":[{"componentType":...,"observedValue":...,...}]`.
 // Written directly, like the verbose output, for the same reason.
 void health_json_check(std::string& out, const health::check_snapshot& c,
-                       std::chrono::steady_clock::time_point now) {
+                       std::chrono::steady_clock::time_point now, bool excluded) {
   const auto& st = c.state;
   const auto effective = st.effective(now, c.spec->stale_after());
   append_json(out, c.spec->name);
@@ -232,6 +242,7 @@ void health_json_check(std::string& out, const health::check_snapshot& c,
   }
   out.append(R"(,"status":")").append(health_json_status(effective));
   out.push_back('"');
+  if (excluded) out.append(R"(,"excluded":true)");
   if (st.has_result()) {
     out.append(R"(,"time":)");
     append_timestamp(out, st.observed_at());
@@ -262,7 +273,7 @@ std::string maintenance_output(const health::summary& s, const health::status_so
 // caller who may not see them).
 std::string health_json_body(std::string_view status, std::string_view output,
                              std::string_view identity, bool with_checks,
-                             const health::health_snapshot* snap) {
+                             const health::health_snapshot* snap, const std::vector<bool>& skip) {
   const std::size_t count = with_checks && snap != nullptr ? snap->checks.size() : 0;
   std::string body;
   body.reserve(32 + identity.size() + count * 160);
@@ -278,7 +289,7 @@ std::string health_json_body(std::string_view status, std::string_view output,
     body.append(R"(,"checks":{)");
     for (std::size_t i = 0; i < count; ++i) {
       if (i != 0) body.push_back(',');
-      health_json_check(body, snap->checks[i], now);
+      health_json_check(body, snap->checks[i], now, is_excluded(skip, i));
     }
     body.push_back('}');
   }
@@ -296,6 +307,28 @@ std::variant<bool, http::http_error> checks_allowed(std::string_view authorizati
   if (authorization.empty()) return false;
   if (auto denied = check_bearer(authorization, token)) return std::move(*denied);
   return true;
+}
+
+// A request judged on one snapshot of the checks: its `exclude` read
+// against that snapshot's names, and the summary of the checks it keeps.
+struct judged_request {
+  std::shared_ptr<const health::health_snapshot> snap;
+  std::vector<bool> skip;
+  health::summary summary;
+};
+
+boost::system::result<judged_request, http::http_error> judge_on_snapshot(
+    const health::status_source& source, const http::request_view& req,
+    const health::summary& live) {
+  judged_request j;
+  j.snap = source.details();
+  // Null only when the model could not allocate one: a fault, not "no checks".
+  if (!j.snap) throw std::runtime_error("no snapshot of the checks");
+  auto skip = excluded_checks(req.query(), *j.snap);
+  if (!skip) return skip.error();
+  j.skip = std::move(*skip);
+  j.summary = health::aggregate_without(*j.snap, j.skip, live);
+  return j;
 }
 
 // Health answers depend on Accept: caches must key on it.
@@ -434,18 +467,28 @@ http::handler make_status_handler(const health::status_source& source, service_i
       if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
       with_checks = std::get<bool>(allowed);
     }
-    const health::summary s = source.current();
+    health::summary s = source.current();
+    // Without `exclude`, the published summary: no snapshot on the hot path.
+    std::optional<judged_request> judged;
+    if (requests_exclusion(req.query())) {
+      auto j = judge_on_snapshot(source, req, s);
+      if (!j) return j.error();
+      judged = std::move(*j);
+      s = judged->summary;
+    }
+    const std::vector<bool> no_skip;
+    const auto& skip = judged ? judged->skip : no_skip;
     http::response res;
     if (health_json) {
       res.content_type = health_json_type;
-      const auto snap = with_checks ? source.details() : nullptr;
+      const auto snap = judged ? judged->snap : with_checks ? source.details() : nullptr;
       res.body = health_json_body(health_json_status(s.overall),
                                   maintenance_output(s, source, with_checks), identity, with_checks,
-                                  snap.get());
+                                  snap.get(), skip);
     } else if (verbose) {
-      const auto snap = source.details();
+      const auto snap = judged ? judged->snap : source.details();
       const auto maintenance = s.maintenance ? source.maintenance() : nullptr;
-      res.body = verbose_body(s, snap.get(), maintenance.get(), info);
+      res.body = verbose_body(s, snap.get(), maintenance.get(), info, skip);
     } else {
       res.body = status_body(s.overall);
     }
@@ -460,9 +503,16 @@ http::handler make_status_handler(const health::status_source& source, service_i
 }
 
 http::handler make_liveness_handler() {
-  return [](const http::request_view&) -> http::handler_result {
+  return [](const http::request_view& req) -> http::handler_result {
+    const auto verbose = verbose_requested(req, /*bare_is_true=*/true);
+    if (!verbose) return http::http_error::invalid_parameter("verbose must be true, false, 1 or 0");
     http::response res;
-    res.body = status_body(health::status::ok);
+    if (*verbose) {
+      res.content_type = text_report_type;
+      res.body = liveness_report();
+    } else {
+      res.body = status_body(health::status::ok);
+    }
     return res;
   };
 }
@@ -472,28 +522,90 @@ http::handler make_readiness_handler(const health::status_source& source, servic
   return [&source, token = std::move(details_token),
           identity = health_json_identity(info, "readiness of the Decentraland Badges API")](
              const http::request_view& req) -> http::handler_result {
+    const auto verbose = verbose_requested(req, /*bare_is_true=*/true);
+    if (!verbose) return http::http_error::invalid_parameter("verbose must be true, false, 1 or 0");
     const bool health_json = accepts_health_json(req.header(boost::beast::http::field::accept));
+    // health+json (as on /status) wins over the text report.
+    const bool text = *verbose && !health_json;
+    // For health+json: whether its checks are shown; for the text report:
+    // whether its reasons are.
     bool with_checks = false;
-    if (health_json) {
+    if (health_json || text) {
       auto allowed =
           checks_allowed(req.header(boost::beast::http::field::authorization), *token.value());
       if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
       with_checks = std::get<bool>(allowed);
     }
-    const health::summary s = source.current();
+    const health::summary live = source.current();
+    // The text report's lines and its verdict come from one snapshot; so
+    // does any answer with `exclude`. Anything else reads the published
+    // summary.
+    std::optional<judged_request> judged;
+    if (text || requests_exclusion(req.query())) {
+      auto j = judge_on_snapshot(source, req, live);
+      if (!j) return j.error();
+      judged = std::move(*j);
+    }
+    const health::summary s = judged ? judged->summary : live;
     const bool ready = s.readiness();
     http::response res;
     if (health_json) {
       res.content_type = health_json_type;
-      const auto snap = with_checks ? source.details() : nullptr;
+      const auto snap = judged ? judged->snap : with_checks ? source.details() : nullptr;
+      const std::vector<bool> no_skip;
       res.body = health_json_body(ready ? health_json_status(s.overall) : "fail",
                                   maintenance_output(s, source, with_checks), identity, with_checks,
-                                  snap.get());
+                                  snap.get(), judged ? judged->skip : no_skip);
+    } else if (text) {
+      res.content_type = text_report_type;
+      const auto maintenance = s.maintenance ? source.maintenance() : nullptr;
+      res.body = readiness_report(*judged->snap, judged->skip, s, maintenance.get(),
+                                  with_checks ? report_reasons::shown : report_reasons::withheld);
     } else {
       res.body = status_body(s.overall, ready ? R"(,"ready":true)" : R"(,"ready":false)");
     }
     if (!ready) res.status = beast_status::service_unavailable;
     add_vary_accept(res);
+    return res;
+  };
+}
+
+http::handler make_check_readiness_handler(const health::status_source& source,
+                                           secret details_token) {
+  return [&source,
+          token = std::move(details_token)](const http::request_view& req) -> http::handler_result {
+    constexpr std::string_view prefix = "/readyz/";
+    const auto name = req.path().substr(prefix.size());
+    auto allowed =
+        checks_allowed(req.header(boost::beast::http::field::authorization), *token.value());
+    if (auto* denied = std::get_if<http::http_error>(&allowed)) return std::move(*denied);
+    const auto reasons = std::get<bool>(allowed) ? report_reasons::shown : report_reasons::withheld;
+    const health::summary live = source.current();
+    const auto snap = source.details();
+    if (!snap) throw std::runtime_error("no snapshot of the checks");
+    const health::check_snapshot* check = nullptr;
+    for (const auto& c : snap->checks) {
+      if (c.spec->name == name) {
+        check = &c;
+        break;
+      }
+    }
+    if (check == nullptr) {
+      return http::http_error{http::errors::unknown_check,
+                              "no check named \"" + std::string(name) + "\""};
+    }
+    http::response res;
+    res.content_type = text_report_type;
+    // A draining instance is going away, and one in maintenance is out of
+    // rotation, whatever the check says.
+    if (!live.draining && !live.maintenance && check_passes(*check, snap->taken_at)) {
+      res.body = "ok";
+    } else {
+      res.status = beast_status::service_unavailable;
+      const auto maintenance = live.maintenance ? source.maintenance() : nullptr;
+      res.body =
+          check_failure_report(*check, snap->taken_at, live.draining, maintenance.get(), reasons);
+    }
     return res;
   };
 }
@@ -553,9 +665,10 @@ void register_routes(http::router& r, const health::status_source& source,
                      http::metrics_registry& registry, const service_info& info,
                      const secret& details_token, const secret& metrics_token,
                      const check_report_handler* reports, const maintenance_handler* maintenance) {
-  r.add_get("/status", make_status_handler(source, info, details_token), {"verbose"});
-  r.add_get("/livez", make_liveness_handler());
-  r.add_get("/readyz", make_readiness_handler(source, info, details_token));
+  r.add_get("/status", make_status_handler(source, info, details_token), {"verbose", "exclude"});
+  r.add_get("/livez", make_liveness_handler(), {"verbose"});
+  r.add_get("/readyz", make_readiness_handler(source, info, details_token), {"verbose", "exclude"});
+  r.add_get("/readyz/{name}", make_check_readiness_handler(source, details_token));
   r.add_get("/status/events", make_event_stream_handler(details_token));
   // The metrics handler is given no token of its own: the guard reads the
   // current one at each request.

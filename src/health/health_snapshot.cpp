@@ -3,7 +3,19 @@
 
 #include <algorithm>
 
+#include "badges_health/util/duration.hpp"
+
 namespace badges_health::health {
+
+std::string effective_reason(const check_snapshot& c, std::chrono::steady_clock::time_point now) {
+  const auto& st = c.state;
+  const auto stale_after = c.spec->stale_after();
+  if (st.stale(now, stale_after)) {
+    return "no result for more than " + util::format_duration(stale_after) +
+           (st.has_result() ? " (stale)" : " since the check started");
+  }
+  return st.reason();
+}
 
 void aggregator::add(const check_snapshot& c) noexcept {
   if (!c.state.has_result()) ready_ = false;
@@ -27,6 +39,22 @@ summary aggregate(const std::vector<check_snapshot>& checks,
   aggregator a(now);
   for (const auto& c : checks) a.add(c);
   return a.result();
+}
+
+summary aggregate_without(const health_snapshot& snap, const std::vector<bool>& skip,
+                          const summary& live) {
+  aggregator a(snap.taken_at);
+  for (std::size_t i = 0; i < snap.checks.size(); ++i) {
+    if (i >= skip.size() || !skip[i]) a.add(snap.checks[i]);
+  }
+  summary s = a.result();
+  // Draining wins over any check, as in health_model::current.
+  if (live.draining) {
+    s.draining = true;
+    s.overall = status::down;
+    s.ready = false;
+  }
+  return s;
 }
 
 std::shared_ptr<const health_snapshot> make_snapshot(std::vector<check_snapshot> checks,

@@ -47,6 +47,19 @@ function deref(obj) {
   return o;
 }
 
+// The path item a request path falls under: its own, or a templated one
+// whose last segment is a parameter (`/readyz/{name}` for `/readyz/db`).
+function pathItemOf(p) {
+  if (doc.paths[p]) return [p, doc.paths[p]];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    const prefix = template.match(/^(.*\/)\{[^/}]+\}$/)?.[1];
+    if (prefix && p.startsWith(prefix) && p.length > prefix.length && !p.slice(prefix.length).includes('/')) {
+      return [template, item];
+    }
+  }
+  return [p, undefined];
+}
+
 // The documented responses of one request: the operation's, or for
 // unknown paths, unknown methods and the `*` target the server-wide ones.
 function documentedResponses(method, target) {
@@ -55,8 +68,7 @@ function documentedResponses(method, target) {
   if (!target.startsWith('/')) {
     return { where: 'x-server-wide.unroutableRequests', responses: server.unroutableRequests.responses };
   }
-  const p = target.split('?')[0];
-  const item = doc.paths[p];
+  const [p, item] = pathItemOf(target.split('?')[0]);
   if (!item) return { where: 'x-server-wide.unknownPaths', responses: server.unknownPaths.responses };
   const op = item[method.toLowerCase()];
   if (!op) return { where: `paths.${p}.x-other-methods`, responses: item['x-other-methods'].responses };
@@ -250,6 +262,9 @@ class Service {
 // `x-only-with` (PUT /checks/{name}, with --admin-token) exists only when
 // its flag is given.
 const PATHS = Object.keys(doc.paths).filter((p) => !doc.paths[p]['x-only-with']);
+// Those without a path parameter: a templated path (`/readyz/{name}`)
+// needs a name the instance knows, so its own tests cover it.
+const FIXED_PATHS = PATHS.filter((p) => !p.includes('{'));
 
 // ----------------------------------------------------------------- tests
 
@@ -275,7 +290,7 @@ describe('contract', () => {
     });
     after(() => svc.stop());
 
-    for (const p of PATHS) {
+    for (const p of FIXED_PATHS) {
       for (const method of ['GET', 'HEAD', 'OPTIONS']) {
         test(`${method} ${p}`, async () => {
           const res = await request(svc.port, method, p);
@@ -310,6 +325,39 @@ describe('contract', () => {
       assert.ok(validate(data), ajv.errorsText(validate.errors));
       assert.equal(data.status, 'ok');
       assert.deepEqual(data.checks, {});
+    });
+
+    test('GET /readyz?verbose and /livez?verbose: the text report', async () => {
+      for (const [target, text] of [
+        ['/readyz?verbose', 'readyz check passed\n'],
+        ['/readyz?verbose=1', 'readyz check passed\n'],
+        ['/livez?verbose', '[+]ping ok\nlivez check passed\n'],
+        ['/livez?verbose=true', '[+]ping ok\nlivez check passed\n'],
+      ]) {
+        const res = await request(svc.port, 'GET', target);
+        checkAgainstContract('GET', target, res);
+        assert.equal(res.status, 200, res.raw);
+        assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+        assert.equal(res.body, text);
+        const head = await request(svc.port, 'HEAD', target);
+        checkAgainstContract('HEAD', target, head);
+        assert.equal(head.status, 200);
+      }
+    });
+
+    test('/readyz/{name} for a name that is no check: 404 UNKNOWN_CHECK, OPTIONS 204, POST 405', async () => {
+      const res = await request(svc.port, 'GET', '/readyz/nope');
+      assert.equal(res.status, 404, res.raw);
+      assert.equal(checkAgainstContract('GET', '/readyz/nope', res).code, 'UNKNOWN_CHECK');
+      const head = await request(svc.port, 'HEAD', '/readyz/nope');
+      checkAgainstContract('HEAD', '/readyz/nope', head);
+      assert.equal(head.status, 404);
+      const options = await request(svc.port, 'OPTIONS', '/readyz/nope');
+      checkAgainstContract('OPTIONS', '/readyz/nope', options);
+      assert.equal(options.status, 204);
+      const post = await request(svc.port, 'POST', '/readyz/nope', 'Content-Length: 0\r\n');
+      assert.equal(post.status, 405);
+      assert.equal(checkAgainstContract('POST', '/readyz/nope', post).code, 'METHOD_NOT_ALLOWED');
     });
 
     test('OPTIONS *', async () => {
@@ -354,6 +402,12 @@ describe('contract', () => {
       ['unknown path', 'GET', '/nope', '', 404, 'NOT_FOUND'],
       ['unknown query parameter', 'GET', '/status?foo=1', '', 400, 'UNKNOWN_PARAMETER'],
       ['bad verbose value', 'GET', '/status?verbose=maybe', '', 400, 'INVALID_PARAMETER'],
+      ['bad verbose value on /readyz', 'GET', '/readyz?verbose=maybe', '', 400, 'INVALID_PARAMETER'],
+      ['bad verbose value on /livez', 'GET', '/livez?verbose=yes', '', 400, 'INVALID_PARAMETER'],
+      ['unknown check in exclude on /status', 'GET', '/status?exclude=nope', '', 400, 'INVALID_PARAMETER'],
+      ['unknown check in exclude on /readyz', 'GET', '/readyz?exclude=nope', '', 400, 'INVALID_PARAMETER'],
+      ['exclude on /livez', 'GET', '/livez?exclude=nope', '', 400, 'UNKNOWN_PARAMETER'],
+      ['query parameter on /readyz/{name}', 'GET', '/readyz/nope?verbose', '', 400, 'UNKNOWN_PARAMETER'],
       ['request body', 'GET', '/status', 'Content-Length: 2\r\n', 400, 'BODY_NOT_ALLOWED'],
       ['chunked body', 'GET', '/livez', 'Transfer-Encoding: chunked\r\n', 400, 'BODY_NOT_ALLOWED'],
       ['target that is not a path', 'GET', 'status', '', 400, 'BAD_REQUEST'],
@@ -482,6 +536,46 @@ describe('contract', () => {
       assert.equal(metrics.status, 200);
     });
 
+    test('/readyz/{name}, exclude and the text report while degraded', async () => {
+      await svc.waitFor('/readyz', (r) => r.status === 200);
+      const ok = await request(svc.port, 'GET', '/readyz/maintenance');
+      checkAgainstContract('GET', '/readyz/maintenance', ok);
+      assert.equal(ok.status, 200, ok.raw);
+      assert.equal(ok.body, 'ok');
+      // A failing non-critical check: 503 on its own endpoint, reason for the token only.
+      const failing = await request(svc.port, 'GET', '/readyz/cache');
+      checkAgainstContract('GET', '/readyz/cache', failing);
+      assert.equal(failing.status, 503);
+      assert.equal(failing.body, '[-]cache failed (not critical): reason withheld\nreadyz check failed\n');
+      const shown = await request(svc.port, 'GET', '/readyz/cache', details);
+      assert.match(shown.body, /^\[-\]cache failed \(not critical\): \S/);
+      const head = await request(svc.port, 'HEAD', '/readyz/cache');
+      checkAgainstContract('HEAD', '/readyz/cache', head);
+      assert.equal(head.status, 503);
+      const wrong = await request(svc.port, 'GET', '/readyz/cache', 'Authorization: Bearer nope\r\n');
+      assert.equal(checkAgainstContract('GET', '/readyz/cache', wrong).code, 'UNAUTHORIZED');
+
+      const report = await request(svc.port, 'GET', '/readyz?verbose');
+      checkAgainstContract('GET', '/readyz?verbose', report);
+      assert.equal(report.status, 200);
+      assert.equal(report.body,
+        '[-]cache failed (not critical): reason withheld\n[+]maintenance ok\nreadyz check passed\n');
+
+      const excluded = await request(svc.port, 'GET', '/status?exclude=cache');
+      assert.equal(checkAgainstContract('GET', '/status?exclude=cache', excluded).status, 'ok');
+      assert.equal(excluded.headers['x-envoy-degraded'], undefined);
+      const verbose = await request(svc.port, 'GET', '/status?verbose=true&exclude=cache', details);
+      const vbody = checkAgainstContract('GET', '/status?verbose=true&exclude=cache', verbose);
+      assert.equal(vbody.status, 'ok');
+      assert.equal(vbody.checks.cache.excluded, true);
+      assert.equal(vbody.checks.cache.status, 'fail');
+      const healthJson = await request(svc.port, 'GET', '/readyz?exclude=cache',
+        `Accept: application/health+json\r\n${details}`);
+      const hbody = checkAgainstContract('GET', '/readyz?exclude=cache', healthJson);
+      assert.equal(hbody.status, 'pass');
+      assert.equal(hbody.checks['cache:responseTime'][0].excluded, true);
+    });
+
     test('down: 503 on /status and /readyz, verbose too, /livez stays 200', async () => {
       writeFileSync(svc.file('maint'), '');
       const res = await svc.waitFor('/status', (r) => r.status === 503);
@@ -516,6 +610,27 @@ describe('contract', () => {
         assert.equal(body.status, 'fail');
         assert.equal(body.checks['maintenance:responseTime'][0].status, 'fail');
       }
+    });
+
+    test('down: /readyz/{name} names the check, the report fails, exclude leaves it out', async () => {
+      await svc.waitFor('/status', (r) => r.status === 503);
+      const one = await request(svc.port, 'GET', '/readyz/maintenance');
+      checkAgainstContract('GET', '/readyz/maintenance', one);
+      assert.equal(one.status, 503);
+      assert.equal(one.body, '[-]maintenance failed: reason withheld\nreadyz check failed\n');
+      const report = await request(svc.port, 'GET', '/readyz?verbose=true');
+      checkAgainstContract('GET', '/readyz?verbose=true', report);
+      assert.equal(report.status, 503);
+      assert.equal(report.body, '[-]cache failed (not critical): reason withheld\n' +
+        '[-]maintenance failed: reason withheld\nreadyz check failed\n');
+      const excluded = await request(svc.port, 'GET', '/readyz?exclude=maintenance');
+      assert.equal(excluded.status, 200, excluded.raw);
+      assert.equal(checkAgainstContract('GET', '/readyz?exclude=maintenance', excluded).ready, true);
+      const both = await request(svc.port, 'GET', '/status?exclude=cache&exclude=maintenance');
+      assert.equal(checkAgainstContract('GET', '/status?exclude=cache&exclude=maintenance', both).status, 'ok');
+      const head = await request(svc.port, 'HEAD', '/readyz/maintenance');
+      checkAgainstContract('HEAD', '/readyz/maintenance', head);
+      assert.equal(head.status, 503);
     });
 
     test('down: OPTIONS / and OPTIONS * answer 503 SERVICE_UNAVAILABLE, preflights 204', async () => {
@@ -630,6 +745,10 @@ describe('contract', () => {
       const healthJson = await request(svc.port, 'GET', '/status', 'Accept: application/health+json\r\n');
       assert.equal(healthJson.status, 503);
       assert.equal(checkAgainstContract('GET', '/status', healthJson).status, 'fail');
+      const report = await request(svc.port, 'GET', '/readyz?verbose');
+      checkAgainstContract('GET', '/readyz?verbose', report);
+      assert.equal(report.status, 503);
+      assert.equal(report.body, '[-]shutdown draining\nreadyz check failed\n');
     } finally {
       svc.stop();
     }

@@ -150,6 +150,39 @@ class handlers_test : public ::testing::Test {
   http::handler readiness_ = make_readiness_handler(source_);
 };
 
+// --- exclude: the snapshot only when asked for -----------------------------
+
+// A fake_source that counts the snapshots asked of it.
+class counting_source final : public health::status_source {
+ public:
+  health::summary current() const noexcept override { return {}; }
+  std::shared_ptr<const health::health_snapshot> details() const noexcept override {
+    ++snapshots;
+    auto snap = std::make_shared<health::health_snapshot>();
+    snap->taken_at = std::chrono::steady_clock::now();
+    snap->checks.push_back(
+        check_with_results("db", "tcp", {{health::check_status::fail, "x"}}, snap->taken_at));
+    return snap;
+  }
+  mutable int snapshots = 0;
+};
+
+TEST(exclude_hot_path, status_and_readyz_build_no_snapshot_without_exclude) {
+  counting_source source;
+  const auto status = make_status_handler(source);
+  const auto readiness = make_readiness_handler(source);
+  EXPECT_EQ(response_of(invoke(status, "/status")).status, beast_status::ok);
+  EXPECT_EQ(response_of(invoke(readiness, "/readyz")).status, beast_status::ok);
+  EXPECT_EQ(source.snapshots, 0);
+  // With exclude the answer is judged on a snapshot: db fails (critical),
+  // unless it is the check left out.
+  EXPECT_EQ(response_of(invoke(status, "/status?exclude=db")).status, beast_status::ok);
+  EXPECT_EQ(source.snapshots, 1);
+  EXPECT_TRUE(is_error(invoke(readiness, "/readyz?exclude=nope"), beast_status::bad_request,
+                       "INVALID_PARAMETER"));
+  EXPECT_EQ(source.snapshots, 2);
+}
+
 // --- /status ------------------------------------------------------------------
 
 TEST_F(handlers_test, status_ok_body_has_exactly_status_and_timestamp) {
@@ -632,7 +665,8 @@ TEST_F(routes_test, options_root_answers_503_while_the_source_is_down_or_drainin
 }
 
 TEST_F(routes_test, probe_endpoints_reject_unknown_query_parameters) {
-  for (std::string_view target : {"/status?x=1", "/livez?verbose=1", "/readyz?x=1", "/?x=1"}) {
+  for (std::string_view target : {"/status?x=1", "/livez?x=1", "/livez?exclude=db", "/readyz?x=1",
+                                  "/readyz/db?verbose", "/?x=1"}) {
     EXPECT_TRUE(is_error(dispatch(target).outcome, beast_status::bad_request, "UNKNOWN_PARAMETER"))
         << target;
   }

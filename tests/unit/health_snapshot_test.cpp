@@ -101,6 +101,62 @@ TEST_F(aggregate_test, snapshot_fresh_until_is_the_earliest_stale_moment) {
   EXPECT_EQ(snap->base.overall, status::ok);
 }
 
+TEST_F(aggregate_test, skipped_checks_do_not_count_toward_the_summary) {
+  const auto snap = make_snapshot({make_check("db", true, check_status::fail, t0_),
+                                   make_check("cache", false, check_status::fail, t0_),
+                                   make_check("queue", true, check_status::pending, t0_),
+                                   make_check("api", true, check_status::pass, t0_)},
+                                  t0_);
+  const summary live = snap->base;
+  EXPECT_EQ(live.overall, status::down);
+  EXPECT_FALSE(live.ready);
+  // Nothing skipped: the aggregate itself.
+  auto s = aggregate_without(*snap, {}, live);
+  EXPECT_EQ(s.overall, status::down);
+  EXPECT_FALSE(s.ready);
+  // Without the failing critical check: degraded by the other failure.
+  s = aggregate_without(*snap, {true, false, false, false}, live);
+  EXPECT_EQ(s.overall, status::degraded);
+  EXPECT_FALSE(s.ready) << "queue still has no first result";
+  // Without it and the pending one: ready, degraded.
+  s = aggregate_without(*snap, {true, false, true, false}, live);
+  EXPECT_EQ(s.overall, status::degraded);
+  EXPECT_TRUE(s.ready);
+  EXPECT_TRUE(s.readiness());
+  // Only the passing one kept: ok.
+  s = aggregate_without(*snap, {true, true, true, false}, live);
+  EXPECT_EQ(s.overall, status::ok);
+  EXPECT_TRUE(s.ready);
+}
+
+TEST_F(aggregate_test, skipping_checks_keeps_draining) {
+  const auto snap = make_snapshot({make_check("db", true, check_status::fail, t0_)}, t0_);
+  summary live;
+  live.draining = true;
+  const auto s = aggregate_without(*snap, {true}, live);
+  EXPECT_TRUE(s.draining);
+  EXPECT_EQ(s.overall, status::down);
+  EXPECT_FALSE(s.readiness());
+}
+
+TEST_F(aggregate_test, skipped_checks_are_judged_at_the_snapshots_instant) {
+  // "a" goes stale after 2 x 1s + 100ms: the snapshot taken after that
+  // counts it as failing, even with the other check skipped.
+  const auto snap = make_snapshot({make_check("a", true, check_status::pass, t0_),
+                                   make_check("b", false, check_status::fail, t0_)},
+                                  t0_ + 2101ms);
+  EXPECT_EQ(aggregate_without(*snap, {false, true}, summary{}).overall, status::down);
+}
+
+TEST_F(aggregate_test, effective_reason_says_why_or_that_the_result_is_too_old) {
+  const auto c = make_check("a", true, check_status::fail, t0_);
+  EXPECT_EQ(effective_reason(c, t0_), "x");
+  EXPECT_EQ(effective_reason(c, t0_ + 2101ms), "no result for more than 2100ms (stale)");
+  const auto pending = make_check("b", true, check_status::pending, t0_);
+  EXPECT_EQ(effective_reason(pending, t0_ + 2101ms),
+            "no result for more than 2100ms since the check started");
+}
+
 TEST(health_model_checks, published_failure_is_read_back) {
   health_model model;
   const auto now = steady::now();

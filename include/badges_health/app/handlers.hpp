@@ -37,16 +37,22 @@ bool accepts_health_json(std::string_view accept) noexcept;
 /// version, commitHash and uptimeSeconds, behind `details_token` if set.
 /// When Accept chooses application/health+json, the draft's document
 /// instead, with `checks` for the bearer of `details_token` (or anyone when
-/// it is empty). Always `Vary: Accept`.
+/// it is empty). `?exclude=a,b` (repeatable) leaves those checks out of the
+/// answer and marks them `"excluded": true`; an unknown name is a 400.
+/// Always `Vary: Accept`.
 http::handler make_status_handler(const health::status_source& source, service_info info = {},
                                   secret details_token = {});
 
-/// GET /livez: 200 whenever the process can answer.
+/// GET /livez: 200 whenever the process can answer; `?verbose` answers the
+/// text report `[+]ping ok`, `livez check passed`.
 http::handler make_liveness_handler();
 
 /// GET /readyz: 200 when ok or degraded, every check has a first result and
 /// the service is not draining; 503 otherwise. application/health+json as
-/// for /status, with `fail` whenever not ready. Always `Vary: Accept`.
+/// for /status, with `fail` whenever not ready. `exclude` as for /status.
+/// `?verbose` (bare, true or 1) answers kube-apiserver's text report, a line
+/// per check, with the reasons only for the bearer of `details_token` (or
+/// anyone when it is empty). Always `Vary: Accept`.
 http::handler make_readiness_handler(const health::status_source& source, service_info info = {},
                                      secret details_token = {});
 
@@ -55,6 +61,11 @@ http::handler make_readiness_handler(const health::status_source& source, servic
 /// the bearer of `details_token` (or anyone when it is empty); a caller
 /// with no token gets the overall status only; a wrong token is a 401.
 http::handler make_event_stream_handler(secret details_token = {});
+/// GET /readyz/{name}: 200 `ok` when that check passes or warns; 503 with
+/// its line of the text report when it fails, has no result yet, or the
+/// service drains; 404 UNKNOWN_CHECK when no check has that name.
+http::handler make_check_readiness_handler(const health::status_source& source,
+                                           secret details_token = {});
 
 /// GET /openapi.json: the embedded contract.
 http::handler make_openapi_handler();

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "badges_health/health/check_spec.hpp"
@@ -28,6 +29,11 @@ struct health_snapshot {
   std::chrono::steady_clock::time_point fresh_until = std::chrono::steady_clock::time_point::max();
 };
 
+/// Why check `c` is, at `now`, in the status it is: that no result counts
+/// (too old, or none since the check started) when it is stale, else its
+/// state's reason (the latest failure while failing, warning while warning).
+std::string effective_reason(const check_snapshot& c, std::chrono::steady_clock::time_point now);
+
 /// down if any critical check is failing (or stale); else degraded if any
 /// non-critical one is failing or any check warns; else ok. Ready when every check has a first
 /// result. Draining is applied by the health model, not here.
@@ -48,6 +54,13 @@ class aggregator {
 /// The aggregator's answer for a whole list.
 summary aggregate(const std::vector<check_snapshot>& checks,
                   std::chrono::steady_clock::time_point now);
+
+/// The summary a request that leaves some checks out is answered: the
+/// aggregate, at the instant `snap` describes, of the checks whose flag in
+/// `skip` (one per check of `snap`, in order) is false; what `live` (the
+/// model's summary) says beyond the checks, draining, still holds.
+summary aggregate_without(const health_snapshot& snap, const std::vector<bool>& skip,
+                          const summary& live);
 
 /// Builds a snapshot with its aggregate and freshness horizon.
 std::shared_ptr<const health_snapshot> make_snapshot(std::vector<check_snapshot> checks,

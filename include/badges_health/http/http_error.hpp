@@ -53,6 +53,7 @@ inline constexpr error_kind unsupported_media_type{"UNSUPPORTED_MEDIA_TYPE",
                                                    st::unsupported_media_type};
 inline constexpr error_kind invalid_report{"INVALID_REPORT", st::bad_request};
 inline constexpr error_kind invalid_maintenance{"INVALID_MAINTENANCE", st::bad_request};
+inline constexpr error_kind unknown_check{"UNKNOWN_CHECK", st::not_found};
 
 inline constexpr std::array all{
     bad_request,         unknown_parameter,
@@ -64,6 +65,7 @@ inline constexpr std::array all{
     internal_error,      body_too_large,
     request_timeout,     unsupported_media_type,
     invalid_report,      invalid_maintenance,
+    unknown_check,
 };
 }  // namespace errors
 
