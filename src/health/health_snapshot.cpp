@@ -48,9 +48,11 @@ summary aggregate_without(const health_snapshot& snap, const std::vector<bool>& 
     if (i >= skip.size() || !skip[i]) a.add(snap.checks[i]);
   }
   summary s = a.result();
-  // Draining wins over any check, as in health_model::current.
-  if (live.draining) {
-    s.draining = true;
+  // Draining and maintenance win over any check, as in
+  // health_model::current: no exclusion takes them away.
+  if (live.draining || live.maintenance) {
+    s.draining = live.draining;
+    s.maintenance = live.maintenance;
     s.overall = status::down;
     s.ready = false;
   }

@@ -24,7 +24,7 @@
 #include "support/raw_client.hpp"
 #include "support/temp_dir.hpp"
 
-namespace badges_health::test {
+namespace badges_health::test::grpc_list_tests {
 namespace {
 
 using namespace std::chrono_literals;
@@ -354,4 +354,4 @@ TEST_F(GrpcList, TheDrainShowsInTheList) {
 }
 
 }  // namespace
-}  // namespace badges_health::test
+}  // namespace badges_health::test::grpc_list_tests

@@ -185,6 +185,35 @@ TEST_F(Maintenance, PutTakesTheServiceOutEverywhereAndDeleteBringsItBack) {
   EXPECT_TRUE(svc_->process().wait_for_log("maintenance ended: cleared"));
 }
 
+TEST_F(Maintenance, TheNarrowViewsSayItTooAndNoExclusionHidesIt) {
+  start();
+  EXPECT_EQ(status_of(port(), "/readyz/db"), 200);
+  const auto put =
+      curl(port(), "--http1.1", "PUT", "/maintenance", R"({"reason":"db migration","for":"30m"})");
+  ASSERT_EQ(put.status, 200) << put.body << put.err;
+  const auto until = json::parse(put.body)["until"].get<std::string>();
+
+  // The one check passes, but the instance is out of rotation.
+  const auto one = request(port(), "GET", "/readyz/db");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->result_int(), 503);
+  EXPECT_EQ(one->body(),
+            "[+]db ok\n[-]maintenance until " + until + ": db migration\nreadyz check failed\n");
+  // Leaving the check out changes nothing: maintenance is no check.
+  EXPECT_EQ(status_of(port(), "/status?exclude=db"), 503);
+  EXPECT_EQ(status_of(port(), "/readyz?exclude=db"), 503);
+  const auto text = request(port(), "GET", "/readyz?verbose&exclude=db");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->result_int(), 503);
+  EXPECT_EQ(text->body(), "[+]db excluded: ok\n[-]maintenance until " + until +
+                              ": db migration\nreadyz check failed\n");
+  EXPECT_EQ(status_of(port(), "/livez?verbose"), 200);
+
+  ASSERT_EQ(curl(port(), "--http1.1", "DELETE", "/maintenance").status, 204);
+  EXPECT_EQ(status_of(port(), "/readyz/db"), 200);
+  EXPECT_EQ(status_of(port(), "/status?exclude=db"), 200);
+}
+
 TEST_F(Maintenance, EveryRouteAnswersTheSameOverHttp2) {
   start();
   const std::string h2 = "--http2-prior-knowledge";

@@ -21,7 +21,7 @@
 #include "support/response_checks.hpp"
 #include "support/temp_dir.hpp"
 
-namespace badges_health::test {
+namespace badges_health::test::views_tests {
 namespace {
 
 using namespace std::chrono_literals;
@@ -444,4 +444,4 @@ TEST(ViewsWhileDraining, ReadyzCheckAndTheReportSayTheInstanceIsGoingAway) {
 }
 
 }  // namespace
-}  // namespace badges_health::test
+}  // namespace badges_health::test::views_tests
