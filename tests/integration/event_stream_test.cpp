@@ -398,6 +398,48 @@ TEST_F(EventStream, CurlShowsTheEventsLiveAndEndsCleanlyAtTheDrain) {
   EXPECT_EQ(curl.wait(10s), 0) << curl.errors();
 }
 
+// A stream is exempt from the idle timeout: nothing to send for longer
+// than it, and the next change still arrives on the same connection.
+TEST(EventStreamTimeouts, AQuietStreamOutlivesTheIdleTimeout) {
+  temp_dir dir;
+  health_service svc{dir, json::array({ttl_check("processor")}),
+                     service_args({"--idle-timeout", "1s"})};
+  push(svc.port(), "processor", "pass");
+  sse_client s(svc.port());
+  ASSERT_TRUE(s.next());  // the state
+  // An ordinary keep-alive connection is closed at the idle timeout...
+  raw_client idle(svc.port());
+  idle.send("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(idle.read_response());
+  EXPECT_TRUE(idle.read_until_close(5s).closed);
+  // ...the stream, quiet for as long, is not.
+  push(svc.port(), "processor", "fail", "down now");
+  const auto down = s.next_where("status", "to", "down");
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->data["from"], "ok");
+}
+
+// Streams are connections: past --max-connections a new one is refused
+// while the streams stay open.
+TEST(EventStreamLimits, StreamsCountTowardTheConnectionCap) {
+  temp_dir dir;
+  health_service svc{dir, json::array({ttl_check("processor")}),
+                     service_args({"--max-connections", "2"})};
+  push(svc.port(), "processor", "pass");
+  sse_client a(svc.port());
+  sse_client b(svc.port());
+  ASSERT_TRUE(a.next());
+  ASSERT_TRUE(b.next());
+  // The refusal is written as soon as the connection is accepted.
+  const auto extra = try_connect(svc.port());
+  ASSERT_TRUE(extra);
+  const auto refused = extra->read_response();
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->result_int(), 503);
+  EXPECT_EQ(json::parse(refused->body())["code"], "TOO_MANY_CONNECTIONS");
+  EXPECT_TRUE(extra->read_until_close().closed);
+}
+
 // ---------------------------------------------------------------------------
 // A client that stops reading: the stream's writes stall, the write timeout
 // closes it, and the server holds no more than a batch for it meanwhile.
