@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/grpc_curl.hpp"
 #include "support/health_service.hpp"
 #include "support/raw_client.hpp"
 #include "support/temp_dir.hpp"
@@ -251,22 +252,10 @@ TEST_F(GrpcHealth, ServerHonoursGrpcTimeout) {
 // Check over curl: the status travels in trailers after the message.
 TEST_F(GrpcHealth, CheckStatusIsInTrailers) {
   auto svc = start();
-  const std::string body = dir_.file("request");
-  std::ofstream(body, std::ios::binary).write("\0\0\0\0\0", 5);
-  const auto r = run_program(
-      {"curl", "-s", "-v", "--http2-prior-knowledge", "--max-time", "5", "--data-binary",
-       "@" + body, "-H", "content-type: application/grpc", "-H", "te: trailers", "-o",
-       dir_.file("reply"),
-       "http://127.0.0.1:" + std::to_string(svc.port()) + "/grpc.health.v1.Health/Check"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto headers_end = r.err.find("< \r\n");
-  const auto status = r.err.find("< grpc-status: 0");
-  ASSERT_NE(headers_end, std::string::npos) << r.err;
-  ASSERT_NE(status, std::string::npos) << r.err;
-  EXPECT_GT(status, headers_end) << "grpc-status must come in trailers";
-  std::ifstream reply(dir_.file("reply"), std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(reply)), {});
-  EXPECT_EQ(bytes, std::string("\0\0\0\0\x02\x08\x01", 7));
+  const auto r = curl_grpc_call(svc.port(), "Check", dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.trace;
+  EXPECT_TRUE(r.status_in_trailers) << "grpc-status must come in trailers: " << r.trace;
+  EXPECT_EQ(r.bytes, std::string("\0\0\0\0\x02\x08\x01", 7));
 }
 
 // Draining: Watch streams hear NOT_SERVING at once, then end with OK when
