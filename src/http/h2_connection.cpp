@@ -111,7 +111,10 @@ bool h2_connection::receive(std::string_view bytes, bool draining) {
                                       flood ? NGHTTP2_ENHANCE_YOUR_CALM : NGHTTP2_PROTOCOL_ERROR);
     return false;
   }
-  if (draining_) go_away();
+  // While draining, GOAWAY follows the connection's first request: sent
+  // before any stream it would name stream 0 and refuse the request of a
+  // prober that connected during the drain delay, which must read `down`.
+  if (draining_ && nghttp2_session_get_last_proc_stream_id(session_) > 0) go_away();
   return true;
 }
 

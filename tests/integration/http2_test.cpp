@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/child_process.hpp"
+#include "support/h2_client.hpp"
 #include "support/raw_client.hpp"
 #include "support/server_process.hpp"
 
@@ -230,6 +231,29 @@ TEST(Http2, DrainSendsGoawayAfterTheResponse) {
   ASSERT_NE(goaway, std::string::npos) << r.out;
   EXPECT_GT(goaway, status);
   EXPECT_NE(r.out.find("last_stream_id=1"), std::string::npos) << r.out;
+}
+
+// A prober that connects during the drain delay gets its answer (503, the
+// instance is going away) before the GOAWAY, even when its request comes
+// after the preface in a later packet: a GOAWAY sent before any stream
+// would name stream 0 and refuse the request it is about to send.
+TEST(Http2, AConnectionOpenedDuringTheDrainDelayIsAnsweredBeforeItsGoaway) {
+  server_process server({"--drain-delay", "3s"});
+  server.signal(SIGTERM);
+  ASSERT_TRUE(server.wait_for_log("draining"));
+  h2::client c(server.port());  // the preface and SETTINGS, nothing more yet
+  ASSERT_TRUE(c.wait([&] { return c.settings_received() > 0; }, seconds(5)));
+  std::this_thread::sleep_for(milliseconds(200));
+  c.pump();
+  EXPECT_FALSE(c.goaway().has_value())
+      << "GOAWAY before any request, last stream " << c.goaway()->last_stream_id;
+  const auto id = c.get("/status");
+  ASSERT_NE(id, 0u);
+  const auto* st = c.wait_for_stream(id, seconds(5));
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->status(), 503u);
+  ASSERT_TRUE(c.wait([&] { return c.goaway().has_value(); }, seconds(5)));
+  EXPECT_EQ(c.goaway()->last_stream_id, id);
 }
 
 }  // namespace
