@@ -9,7 +9,6 @@
 
 #include "badges_health/health/check_spec.hpp"
 #include "badges_health/health/health_snapshot.hpp"
-#include "badges_health/util/duration.hpp"
 #include "badges_health/util/timestamp.hpp"
 
 namespace badges_health::app {
@@ -24,16 +23,13 @@ std::string feed_dump(const feed_json& v) {
 
 std::string feed_timestamp() { return util::format_iso8601(std::chrono::system_clock::now()); }
 
-// Why a check is where it is: its result's reason, or that its result is
-// too old to count; null when it says nothing.
+// Why a check is where it is (its result's reason, or that its result is
+// too old to count, in the words verbose output uses); null when it says
+// nothing.
 feed_json check_reason(const health::check_snapshot& c, std::chrono::steady_clock::time_point now) {
-  const auto stale_after = c.spec->stale_after();
-  if (c.state.stale(now, stale_after)) {
-    return "no result for more than " + util::format_duration(stale_after) +
-           (c.state.has_result() ? " (stale)" : " since the check started");
-  }
-  if (c.state.reason().empty()) return nullptr;
-  return c.state.reason();
+  std::string reason = health::effective_reason(c, now);
+  if (reason.empty()) return nullptr;
+  return reason;
 }
 
 // Why the service as a whole is where it is, naming the checks that make

@@ -13,16 +13,22 @@ namespace {
 
 constexpr std::string_view withheld_reason = "reason withheld";
 
+// Appends `text` with its control characters made spaces, so that a
+// line of the report stays one line.
+void append_on_one_line(std::string& out, std::string_view text) {
+  for (const char ch : text) {
+    const auto byte = static_cast<unsigned char>(ch);
+    out.push_back(byte < 0x20 || byte == 0x7f ? ' ' : ch);
+  }
+}
+
 void append_reason_text(std::string& out, const health::check_snapshot& c,
                         std::chrono::steady_clock::time_point now, report_reasons reasons) {
   if (reasons == report_reasons::withheld) {
     out.append(withheld_reason);
     return;
   }
-  for (const char ch : health::effective_reason(c, now)) {
-    const auto byte = static_cast<unsigned char>(ch);
-    out.push_back(byte < 0x20 || byte == 0x7f ? ' ' : ch);
-  }
+  append_on_one_line(out, health::effective_reason(c, now));
 }
 
 // The lines that stand for the service as a whole: draining, and an
@@ -37,10 +43,7 @@ void append_service_lines(std::string& out, bool draining,
   if (reasons == report_reasons::withheld) {
     out.append(withheld_reason);
   } else {
-    for (const char ch : maintenance->reason) {
-      const auto byte = static_cast<unsigned char>(ch);
-      out.push_back(byte < 0x20 || byte == 0x7f ? ' ' : ch);
-    }
+    append_on_one_line(out, maintenance->reason);
   }
   out.push_back('\n');
 }
